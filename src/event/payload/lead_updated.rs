@@ -1,0 +1,15 @@
+super::payload! {
+    /// The `data` of `lead.updated`: a lead's details or status changed.
+    ///
+    /// FoxReach documents the lead's id and shows its email address; the
+    /// other lead fields it may send (names, company, tags, status…) are kept
+    /// in `extra`.
+    "lead.updated" => LeadUpdated {
+        /// The lead (`cld_…`).
+        lead_id: String = "leadId",
+    }
+    optional {
+        /// The lead's email address.
+        email: String = "email",
+    }
+}

@@ -1,0 +1,243 @@
+//! The typed `data` of each documented event type, one file per type.
+//!
+//! Every payload keeps the fields FoxReach documents as typed fields and every
+//! other field it sends in `extra`, so a field FoxReach adds later is neither
+//! an error nor lost, and serializing a payload writes it back.
+//!
+//! The id fields that say what an event is about are required: a delivery
+//! without them is refused as JSON of the wrong shape. Every other field is
+//! an `Option`: FoxReach shows them in its examples but does not promise them,
+//! and a signed delivery should not be refused because one is missing.
+
+mod campaign_completed;
+mod campaign_paused;
+mod campaign_started;
+mod email_bounced;
+mod email_failed;
+mod email_opened;
+mod email_sent;
+mod lead_created;
+mod lead_updated;
+mod reply_categorized;
+mod reply_received;
+
+pub use campaign_completed::CampaignCompleted;
+pub use campaign_paused::CampaignPaused;
+pub use campaign_started::CampaignStarted;
+pub use email_bounced::{BounceType, EmailBounced};
+pub use email_failed::EmailFailed;
+pub use email_opened::EmailOpened;
+pub use email_sent::EmailSent;
+pub use lead_created::LeadCreated;
+pub use lead_updated::LeadUpdated;
+pub use reply_categorized::{ReplyCategorized, ReplyCategory};
+pub use reply_received::ReplyReceived;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+
+/// A JSON string (an object key or an enum value), borrowed from the input
+/// where it can be, so that known names cost no allocation (serde's own
+/// `Cow<str>` always allocates).
+pub(crate) struct WireStr<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for WireStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct WireStrVisitor;
+
+        impl<'de> Visitor<'de> for WireStrVisitor {
+            type Value = WireStr<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<WireStr<'de>, E> {
+                Ok(WireStr(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<WireStr<'de>, E> {
+                Ok(WireStr(Cow::Owned(key.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, key: String) -> Result<WireStr<'de>, E> {
+                Ok(WireStr(Cow::Owned(key)))
+            }
+        }
+
+        deserializer.deserialize_str(WireStrVisitor)
+    }
+}
+
+/// Declares a payload struct with its documented fields in FoxReach's wire
+/// names, a constructor taking the required ones, and serde impls that read
+/// the fields in any order and keep unknown ones in `extra`.
+///
+/// Hand-written rather than `#[derive]`d because serde's `#[serde(flatten)]`,
+/// the derive way to keep unknown fields, buffers the whole object before
+/// reading it, which would make typed parsing slower than parsing into a
+/// `serde_json::Value`.
+macro_rules! payload {
+    (
+        $(#[$meta:meta])*
+        $wire_event:literal => $name:ident {
+            $( $(#[$req_meta:meta])* $req:ident: $req_ty:ty = $req_wire:literal, )*
+        }
+        optional {
+            $( $(#[$opt_meta:meta])* $opt:ident: $opt_ty:ty = $opt_wire:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub struct $name {
+            $( $(#[$req_meta])* pub $req: $req_ty, )*
+            $( $(#[$opt_meta])* pub $opt: Option<$opt_ty>, )*
+            /// Fields FoxReach sent that this version of the crate does not
+            /// type, exactly as sent (serializing writes them back).
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        impl $name {
+            #[doc = concat!("A `", $wire_event, "` payload with its required fields; the optional ones start")]
+            /// as `None` and `extra` empty. Useful for building events in tests.
+            #[must_use]
+            pub fn new($( $req: impl Into<$req_ty>, )*) -> Self {
+                Self {
+                    $( $req: $req.into(), )*
+                    $( $opt: None, )*
+                    extra: serde_json::Map::new(),
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(None)?;
+                $( map.serialize_entry($req_wire, &self.$req)?; )*
+                $( if let Some(value) = &self.$opt { map.serialize_entry($opt_wire, value)?; } )*
+                for (key, value) in &self.extra {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct PayloadVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for PayloadVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("the data object of a `", $wire_event, "` event"))
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        use serde::de::Error;
+                        $( let mut $req: Option<$req_ty> = None; )*
+                        // The outer `Option` tells "absent" from an explicit `null`.
+                        $( let mut $opt: Option<Option<$opt_ty>> = None; )*
+                        let mut extra = serde_json::Map::new();
+                        while let Some($crate::event::payload::WireStr(key)) = map.next_key()? {
+                            match &*key {
+                                $( $req_wire => {
+                                    if $req.is_some() {
+                                        return Err(A::Error::duplicate_field($req_wire));
+                                    }
+                                    $req = Some(map.next_value()?);
+                                } )*
+                                $( $opt_wire => {
+                                    if $opt.is_some() {
+                                        return Err(A::Error::duplicate_field($opt_wire));
+                                    }
+                                    $opt = Some(map.next_value()?);
+                                } )*
+                                _ => {
+                                    let value = map.next_value()?;
+                                    if extra.insert(key.into_owned(), value).is_some() {
+                                        return Err(A::Error::custom("duplicate field in event data"));
+                                    }
+                                }
+                            }
+                        }
+                        Ok($name {
+                            $( $req: $req.ok_or_else(|| A::Error::missing_field($req_wire))?, )*
+                            $( $opt: $opt.flatten(), )*
+                            extra,
+                        })
+                    }
+                }
+
+                deserializer.deserialize_map(PayloadVisitor)
+            }
+        }
+    };
+}
+
+pub(crate) use payload;
+
+/// Declares a string enum for a FoxReach value set that may grow, with a
+/// catch-all variant that keeps a value this crate does not know yet.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $wire:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$variant_meta])* $variant, )*
+            /// A value this version of the crate does not know, as FoxReach sent it.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as FoxReach writes it.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let $crate::event::payload::WireStr(value) = serde::Deserialize::deserialize(deserializer)?;
+                Ok(Self::from(&*value))
+            }
+        }
+    };
+}
+
+pub(crate) use open_enum;

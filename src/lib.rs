@@ -1,0 +1,58 @@
+//! Receive [FoxReach](https://foxreach.io) webhooks safely: verify each
+//! delivery's HMAC-SHA256 signature in constant time, then hand the
+//! application a typed event.
+//!
+//! # Quick start
+//!
+//! ```
+//! use foxreach_webhooks::{Event, EventData, Verifier};
+//!
+//! // Once, at start-up: the secret FoxReach returned when the webhook was created.
+//! let verifier = Verifier::new("a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2")?;
+//!
+//! // Per request: the raw body and the X-Webhook-Signature header.
+//! let body = br#"{"event":"campaign.completed","timestamp":"2025-02-01T18:00:00Z","data":{"campaignId":"cmp_456"}}"#;
+//! let signature = "779953295f6ac24aced5ae57c549372e35e393cf6d1e254d33649bcffd6e2494";
+//!
+//! verifier.verify(body, signature)?; // answer 401 on error
+//! let event = Event::from_slice(body)?; // parse only what verified
+//! match event.data {
+//!     EventData::CampaignCompleted(done) => println!("campaign {} completed", done.campaign_id),
+//!     other => println!("{} ignored", other.name()),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What is where
+//!
+//! - [`signature`]: [`verify`], [`sign`] and the pre-keyed [`Verifier`]
+//!   (several secrets during a rotation).
+//! - [`event`]: [`Event`], [`EventData`] with one typed payload per documented
+//!   event type, [`EventType`].
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | *(none)* | | verification and typed events; no HTTP stack, no async runtime |
+//!
+//! The HTTP integrations (a tower layer, an axum extractor) come as opt-in
+//! features, so that a user who only verifies compiles neither tower nor axum.
+//!
+//! # Security notes
+//!
+//! - Verify the raw body bytes exactly as received, before parsing: the
+//!   signature does not survive re-serialization.
+//! - The key is the secret string's UTF-8 bytes, not hex-decoded.
+//! - `Debug` never prints a secret, and key material is wiped on drop.
+//! - FoxReach may deliver the same event twice; process idempotently.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod event;
+pub mod signature;
+
+pub use event::{Event, EventData, EventType, ParseError};
+pub use signature::{SIGNATURE_HEADER, SecretError, Verifier, VerifyError, sign, verify};

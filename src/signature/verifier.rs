@@ -1,0 +1,177 @@
+//! The pre-keyed verifier for the hot path.
+
+use std::fmt;
+use std::sync::Arc;
+
+use subtle::{Choice, ConstantTimeEq};
+
+use super::error::{SecretError, SignatureShape, VerifyError};
+use super::hex::{MAC_HEX_LEN, decode_mac};
+use super::key::Key;
+
+/// Verifies FoxReach signatures against one or more webhook secrets, with each
+/// secret's HMAC key schedule computed once, up front.
+///
+/// Build it once at start-up and share it: cloning is a reference-count
+/// increment, and it is `Send + Sync`. Give it several secrets while rotating
+/// (the old and the new one are both valid until FoxReach uses only the new
+/// one). `Debug` shows how many secrets it holds, never the secrets, and the
+/// key material is wiped from memory when the last clone is dropped.
+///
+/// # Example
+///
+/// ```
+/// use foxreach_webhooks::Verifier;
+///
+/// let verifier = Verifier::new("the-secret-foxreach-returned")?;
+/// let body = br#"{"event":"campaign.started","timestamp":"2025-01-15T09:00:00Z","data":{"campaignId":"cmp_456"}}"#;
+/// let signature = verifier.sign(body); // what FoxReach puts in X-Webhook-Signature
+/// assert!(verifier.verify(body, &signature).is_ok());
+/// assert!(verifier.verify(b"{}", &signature).is_err());
+/// # Ok::<(), foxreach_webhooks::SecretError>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    /// Never empty: the constructors refuse to build a verifier without keys.
+    keys: Arc<[Key]>,
+}
+
+impl Verifier {
+    /// A verifier for one webhook secret: the string FoxReach returned when
+    /// the webhook was created, as is (its UTF-8 bytes, not hex-decoded).
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::Empty`] if the secret is empty, so that an unset
+    /// environment variable fails at start-up instead of accepting forgeries.
+    pub fn new(secret: impl AsRef<[u8]>) -> Result<Self, SecretError> {
+        Self::from_secrets([secret])
+    }
+
+    /// A verifier that accepts a signature made with any of `secrets`, for
+    /// rotating a webhook's secret without dropping deliveries. The first
+    /// secret is the one [`sign`](Self::sign) uses.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::Empty`] if any secret is empty, [`SecretError::NoSecrets`]
+    /// if there are none.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use foxreach_webhooks::{sign, Verifier};
+    ///
+    /// let verifier = Verifier::from_secrets(["new-secret", "old-secret"])?;
+    /// assert!(verifier.verify(b"{}", sign("old-secret", b"{}")).is_ok());
+    /// assert!(verifier.verify(b"{}", sign("new-secret", b"{}")).is_ok());
+    /// assert!(verifier.verify(b"{}", sign("other", b"{}")).is_err());
+    /// # Ok::<(), foxreach_webhooks::SecretError>(())
+    /// ```
+    pub fn from_secrets<I>(secrets: I) -> Result<Self, SecretError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        let keys = secrets
+            .into_iter()
+            .map(|secret| match secret.as_ref() {
+                [] => Err(SecretError::Empty),
+                secret => Ok(Key::new(secret)),
+            })
+            .collect::<Result<Arc<[Key]>, _>>()?;
+        if keys.is_empty() {
+            return Err(SecretError::NoSecrets);
+        }
+        Ok(Self { keys })
+    }
+
+    /// Checks that `signature` (the `X-Webhook-Signature` value) is the
+    /// HMAC-SHA256 of `body` under one of this verifier's secrets.
+    ///
+    /// `body` must be the raw request body exactly as received. Hex digits of
+    /// either case are accepted. The MAC comparison takes the same time
+    /// wherever the first differing byte is, and every secret is tried, so
+    /// timing reveals neither the expected MAC nor which secret matched.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::Missing`] for an empty signature,
+    /// [`VerifyError::Malformed`] unless it is exactly 64 hex digits,
+    /// [`VerifyError::Mismatch`] if no secret produced it over `body`.
+    pub fn verify(&self, body: &[u8], signature: impl AsRef<[u8]>) -> Result<(), VerifyError> {
+        verify_with(&self.keys, body, signature.as_ref())
+    }
+
+    /// The signature FoxReach would send for `body`, as lowercase hex, made
+    /// with the first secret. Useful for tests and for local senders.
+    #[must_use]
+    pub fn sign(&self, body: &[u8]) -> String {
+        encode(&self.keys[0], body)
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier").field("secrets", &format_args!("[redacted; {}]", self.keys.len())).finish()
+    }
+}
+
+/// The check shared by [`Verifier::verify`] and the free [`verify`](super::verify).
+pub(super) fn verify_with(keys: &[Key], body: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    let expected = expected_mac(signature)?;
+    let mut matched = Choice::from(0);
+    for key in keys {
+        matched |= mac_words(key.mac(body)).ct_eq(&expected);
+    }
+    if bool::from(matched) { Ok(()) } else { Err(VerifyError::Mismatch) }
+}
+
+/// Lowercase hex of `key`'s MAC over `body`.
+pub(super) fn encode(key: &Key, body: &[u8]) -> String {
+    let mut digits = [0u8; MAC_HEX_LEN];
+    hex::encode_to_slice(key.mac_bytes(body), &mut digits).expect("32 bytes are 64 hex digits");
+    digits.iter().map(|&digit| char::from(digit)).collect()
+}
+
+/// The MAC a signature header claims, as four big-endian words: comparing
+/// four words costs a fraction of comparing 32 bytes one at a time.
+fn expected_mac(signature: &[u8]) -> Result<[u64; 4], VerifyError> {
+    let malformed = || VerifyError::Malformed { length: signature.len(), shape: SignatureShape::of(signature) };
+    if signature.is_empty() {
+        return Err(VerifyError::Missing);
+    }
+    let digits = <&[u8; MAC_HEX_LEN]>::try_from(signature).map_err(|_| malformed())?;
+    let mac = decode_mac(digits).ok_or_else(malformed)?;
+    Ok(std::array::from_fn(|i| u64::from_be_bytes(mac.as_chunks::<8>().0[i])))
+}
+
+/// A MAC's state words, paired into the layout of [`expected_mac`].
+fn mac_words(state: [u32; 8]) -> [u64; 4] {
+    std::array::from_fn(|i| (u64::from(state[2 * i]) << 32) | u64::from(state[2 * i + 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_send_sync_and_cheap_to_share() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<Verifier>();
+    }
+
+    #[test]
+    fn debug_shows_the_count_and_never_the_secret() {
+        let verifier = Verifier::from_secrets(["hunter2-secret", "other-secret"]).expect("secrets are not empty");
+        let debug = format!("{verifier:?}");
+        assert_eq!(debug, "Verifier { secrets: [redacted; 2] }");
+    }
+
+    #[test]
+    fn refuses_empty_and_missing_secrets() {
+        assert_eq!(Verifier::new("").unwrap_err(), SecretError::Empty);
+        assert_eq!(Verifier::from_secrets(["ok", ""]).unwrap_err(), SecretError::Empty);
+        assert_eq!(Verifier::from_secrets(Vec::<String>::new()).unwrap_err(), SecretError::NoSecrets);
+    }
+}
