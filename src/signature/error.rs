@@ -63,14 +63,14 @@ impl SignatureShape {
     pub(crate) fn of(value: &[u8]) -> Self {
         let is_hex = |b: &u8| b.is_ascii_hexdigit();
         let is_base64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
-        if let Some(eq) = value.iter().position(|&b| b == b'=') {
-            if eq > 0
-                && value[..eq].iter().all(u8::is_ascii_alphanumeric)
-                && eq + 1 < value.len()
-                && value[eq + 1..].iter().all(is_hex)
-            {
-                return Self::Prefixed;
-            }
+        let prefix_end = value.iter().position(|&b| b == b'=');
+        if let Some(eq) = prefix_end
+            && eq > 0
+            && value[..eq].iter().all(u8::is_ascii_alphanumeric)
+            && eq + 1 < value.len()
+            && value[eq + 1..].iter().all(is_hex)
+        {
+            return Self::Prefixed;
         }
         if value.len() == MAC_HEX_LEN {
             Self::NotHex
