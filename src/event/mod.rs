@@ -98,13 +98,20 @@ impl Event {
     /// `event` string, a `timestamp` string and a `data` value, or if the data
     /// of a documented type lacks its ids or has a field of the wrong type.
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
-        let event = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-            let path = err.path().to_string();
-            ParseError::new(path, err.into_inner())
-        })?;
-        deserializer.end().map_err(|err| ParseError::new(".".to_owned(), err))?;
-        Ok(event)
+        // Tracking the JSON path costs an allocation per key, so it is done
+        // only to explain a failure: parsing is deterministic, and the second
+        // pass fails where the first did.
+        serde_json::from_slice(body).map_err(|err| {
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            match serde_path_to_error::deserialize::<_, Self>(&mut deserializer) {
+                Err(located) => {
+                    let path = located.path().to_string();
+                    ParseError::new(path, located.into_inner())
+                }
+                // Only trailing characters after the event fail past this point.
+                Ok(_) => ParseError::new(".".to_owned(), err),
+            }
+        })
     }
 
     /// The event type's wire name, such as `"email.sent"`, also for types
