@@ -1,1 +1,85 @@
-fn main() {}
+//! The verify hot path against its floor and its best peer, side by side.
+//!
+//! For each body size: `Verifier::verify` (keyed once), the free `verify`
+//! (keyed per call), plain SHA-256 of the body (the floor: no key, no decode),
+//! and `ring::hmac::verify` with a key built once, both with the hex header
+//! decoded first (what a receiver must do) and with the tag pre-decoded.
+//! Then typed event parsing against parsing into `serde_json::Value`.
+//!
+//! `cargo bench --bench verify`; report ratios to the floor measured in the
+//! same run, since absolute times vary with the machine and its load.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use foxreach_webhooks::{Event, Verifier, sign, verify};
+use sha2::{Digest, Sha256};
+
+const SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2";
+const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 1024 * 1024];
+
+fn verify_path(c: &mut Criterion) {
+    let verifier = Verifier::new(SECRET).expect("the secret is not empty");
+    let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
+    for size in SIZES {
+        let body: Vec<u8> = (0..size).map(|i| b"{\"event\":\"email.sent\"}"[i % 22]).collect();
+        let signature = sign(SECRET, &body);
+        let tag = hex::decode(&signature).expect("hex");
+
+        let mut group = c.benchmark_group(format!("verify/{size}"));
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function("sha256 floor", |b| b.iter(|| Sha256::digest(black_box(&body))));
+        group.bench_function("Verifier::verify", |b| {
+            b.iter(|| verifier.verify(black_box(&body), black_box(&signature)))
+        });
+        group.bench_function("verify (keyed per call)", |b| {
+            b.iter(|| verify(SECRET, black_box(&body), black_box(&signature)))
+        });
+        group.bench_function("ring hex+verify", |b| {
+            b.iter(|| {
+                let mut tag = [0u8; 32];
+                hex::decode_to_slice(black_box(&signature), &mut tag).expect("hex");
+                ring::hmac::verify(&ring_key, black_box(&body), &tag)
+            })
+        });
+        group.bench_function("ring verify (tag pre-decoded)", |b| {
+            b.iter(|| ring::hmac::verify(&ring_key, black_box(&body), black_box(&tag)))
+        });
+        group.finish();
+    }
+}
+
+fn parse(c: &mut Criterion) {
+    let payloads: Vec<Vec<u8>> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/payloads"))
+        .expect("the fixtures folder")
+        .map(|entry| std::fs::read(entry.expect("an entry").path()).expect("a fixture"))
+        .collect();
+    assert_eq!(payloads.len(), 11, "one fixture per event type");
+    let bytes: usize = payloads.iter().map(Vec::len).sum();
+
+    let mut group = c.benchmark_group("parse/11 docs payloads");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_with_input(BenchmarkId::from_parameter("serde_json::Value"), &payloads, |b, payloads| {
+        b.iter(|| {
+            for body in payloads {
+                black_box(serde_json::from_slice::<serde_json::Value>(black_box(body)).expect("JSON"));
+            }
+        })
+    });
+    group.bench_with_input(BenchmarkId::from_parameter("Event::from_slice"), &payloads, |b, payloads| {
+        b.iter(|| {
+            for body in payloads {
+                black_box(Event::from_slice(black_box(body)).expect("an event"));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = verify_path, parse
+}
+criterion_main!(benches);
