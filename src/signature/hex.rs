@@ -20,16 +20,18 @@ const HIGH: u64 = 0x80 * ONES;
 /// Whether `header` is the hex of `mac` (digits of either case), in constant
 /// time: one `Choice` from the OR of every word's difference.
 pub(crate) fn is_hex_of(header: &[u8; MAC_HEX_LEN], mac: &[u32; 8]) -> Choice {
+    // Straight passes over arrays, which the compiler turns into vector code.
+    let chars: [u64; 8] = std::array::from_fn(|i| u64::from_be_bytes(header.as_chunks::<8>().0[i]));
+    let expected: [u64; 8] = std::array::from_fn(|i| lower_hex(mac[i]));
     let mut difference = 0;
-    for (&word, &chars) in mac.iter().zip(header.as_chunks::<8>().0) {
-        let chars = u64::from_be_bytes(chars);
+    for (&chars, &expected) in chars.iter().zip(&expected) {
         // Setting bit 5 folds 'A'..='F' onto 'a'..='f' and leaves digits as
         // they are; it also folds control bytes 0x10..=0x19 onto digits, which
         // the second term rejects (they are the only bytes with bits 5 and 6
         // clear that can match).
         let folded = chars | (0x20 * ONES);
         let control = !((chars & (0x60 * ONES)) + 0x60 * ONES) & HIGH;
-        difference |= (folded ^ lower_hex(word)) | control;
+        difference |= (folded ^ expected) | control;
     }
     difference.ct_eq(&0)
 }
@@ -58,9 +60,11 @@ fn lower_hex(word: u32) -> u64 {
     let spread = (spread | spread << 16) & 0x0000_ffff_0000_ffff;
     let spread = (spread | spread << 8) & 0x00ff_00ff_00ff_00ff;
     let nibbles = (spread | spread << 4) & 0x0f0f_0f0f_0f0f_0f0f;
-    // A nibble of 10 or more gets the high bit when 0x76 is added: a letter.
-    let letters = ((nibbles + 0x76 * ONES) & HIGH) >> 7;
-    nibbles + b'0' as u64 * ONES + letters * u64::from(b'a' - b'0' - 10)
+    // A nibble of 10 or more gets the high bit when 0x76 is added: a letter,
+    // which needs 39 more than a digit ('a' is '0' + 49). The high bit, less
+    // itself shifted down, masks 0x7f over each letter's byte.
+    let letters = (nibbles + 0x76 * ONES) & HIGH;
+    nibbles + b'0' as u64 * ONES + ((letters - (letters >> 7)) & (39 * ONES))
 }
 
 #[cfg(test)]
