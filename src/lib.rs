@@ -56,3 +56,8 @@ pub mod signature;
 
 pub use event::{Event, EventData, EventType, ParseError};
 pub use signature::{SIGNATURE_HEADER, SecretError, Verifier, VerifyError, sign, verify};
+
+/// The README's Rust examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
