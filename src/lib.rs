@@ -29,15 +29,40 @@
 //!   (several secrets during a rotation).
 //! - [`event`]: [`Event`], [`EventData`] with one typed payload per documented
 //!   event type, [`EventType`].
+//! - [`http`] (feature `http`): checking an `http::HeaderMap`, the rejection
+//!   type with its statuses, the tower layer (`http::tower`, feature `tower`)
+//!   and the axum extractors (`http::axum`, feature `axum`).
 //!
 //! # Features
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | *(none)* | | verification and typed events; no HTTP stack, no async runtime |
+//! | *(none)* | | `verify`, `Verifier`, typed events: no HTTP stack, no async runtime |
+//! | `http` | | `Verifier::verify_headers`, `WebhookRejection`, `VerifiedBody` (the `http` crate) |
+//! | `tower` | | `VerifySignatureLayer` for any tower or hyper service (implies `http`) |
+//! | `axum` | | the `FoxReachEvent` and `VerifiedBody` extractors (implies `http`; axum-core only) |
+//! | `tracing` | | rejections logged at debug level: status and reason, never bodies or secrets |
 //!
-//! The HTTP integrations (a tower layer, an axum extractor) come as opt-in
-//! features, so that a user who only verifies compiles neither tower nor axum.
+//! A user who only verifies compiles neither tower nor axum; the `tower`
+//! feature does not pull in axum, and `axum` needs only `axum-core`.
+//!
+//! # In an axum app
+//!
+//! ```
+//! # #[cfg(feature = "axum")] {
+//! use axum::{Router, http::StatusCode, routing::post};
+//! use foxreach_webhooks::http::axum::FoxReachEvent;
+//! use foxreach_webhooks::Verifier;
+//!
+//! async fn receive(FoxReachEvent(event): FoxReachEvent) -> StatusCode {
+//!     println!("{} at {}", event.name(), event.timestamp);
+//!     StatusCode::NO_CONTENT
+//! }
+//!
+//! let verifier = Verifier::new("the-webhook-secret").expect("a secret");
+//! let app: Router = Router::new().route("/webhooks/foxreach", post(receive)).with_state(verifier);
+//! # }
+//! ```
 //!
 //! # Security notes
 //!
@@ -52,6 +77,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod event;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod signature;
 
 pub use event::{Event, EventData, EventType, ParseError};

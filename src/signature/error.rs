@@ -55,6 +55,9 @@ pub enum SignatureShape {
     NotHex,
     /// It is hex (or close to it), but not 64 digits long.
     WrongLength,
+    /// The header was sent more than once (`length` counts all the values);
+    /// FoxReach sends one.
+    Repeated,
 }
 
 impl SignatureShape {
@@ -104,6 +107,7 @@ impl fmt::Display for VerifyError {
                     }
                     SignatureShape::NotHex => f.write_str(" that are not all hex digits"),
                     SignatureShape::WrongLength => Ok(()),
+                    SignatureShape::Repeated => f.write_str(" over several headers; FoxReach sends exactly one"),
                 }
             }
             Self::Mismatch => f.write_str(

@@ -1,0 +1,41 @@
+//! axum extractors for FoxReach webhooks (feature `axum`).
+//!
+//! [`FoxReachEvent`] yields the verified, typed [`Event`](crate::Event), and
+//! [`VerifiedBody`](crate::http::VerifiedBody) the verified raw bytes. Both
+//! work with or without [`VerifySignatureLayer`]: behind the layer they take
+//! what it stored and do no work twice; without it they read the
+//! [`Verifier`](crate::Verifier) from the router's state (`FromRef`), read
+//! the body as axum's `Json` does (so `DefaultBodyLimit` applies, capped at
+//! [`DEFAULT_BODY_LIMIT`](crate::http::DEFAULT_BODY_LIMIT)), verify, parse.
+//! Refusals are [`WebhookRejection`](crate::http::WebhookRejection)s, which
+//! answer with the same statuses as the layer.
+//!
+//! [`VerifySignatureLayer`]: crate::http::tower::VerifySignatureLayer
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{Router, http::StatusCode, routing::post};
+//! use foxreach_webhooks::http::axum::FoxReachEvent;
+//! use foxreach_webhooks::{EventData, Verifier};
+//!
+//! async fn receive(FoxReachEvent(event): FoxReachEvent) -> StatusCode {
+//!     match &event.data {
+//!         EventData::ReplyReceived(reply) => println!("lead {} replied", reply.lead_id),
+//!         other => println!("{} ignored", other.name()),
+//!     }
+//!     StatusCode::NO_CONTENT
+//! }
+//!
+//! # fn main() -> Result<(), foxreach_webhooks::SecretError> {
+//! let verifier = Verifier::new("the-webhook-secret")?;
+//! let app: Router = Router::new().route("/webhooks/foxreach", post(receive)).with_state(verifier);
+//! # Ok(())
+//! # }
+//! ```
+
+mod body;
+mod event;
+mod response;
+
+pub use event::FoxReachEvent;

@@ -1,0 +1,37 @@
+//! Receiving FoxReach webhooks over HTTP (feature `http`, and `tower` and
+//! `axum` for the integrations).
+//!
+//! - [`Verifier::verify_headers`](crate::Verifier::verify_headers) checks a
+//!   body against an [`http::HeaderMap`], for any server.
+//! - [`tower`] has [`VerifySignatureLayer`](tower::VerifySignatureLayer), a
+//!   layer for any tower or hyper service: it buffers the body with a size
+//!   limit, verifies it, optionally parses the event, and passes the request
+//!   on with the same bytes.
+//! - [`axum`] has the [`FoxReachEvent`](axum::FoxReachEvent) extractor and
+//!   [`VerifiedBody`] as an extractor, with or without the layer.
+//!
+//! Refused requests are answered with [`WebhookRejection`]'s status and text:
+//!
+//! | cause | status |
+//! | --- | --- |
+//! | missing, malformed or mismatched `X-Webhook-Signature` | `401 Unauthorized` |
+//! | body over the limit ([`DEFAULT_BODY_LIMIT`], 1 MiB) | `413 Payload Too Large` |
+//! | body could not be read | `400 Bad Request` |
+//! | verified body is not JSON | `400 Bad Request` |
+//! | verified JSON is not a FoxReach event | `422 Unprocessable Entity` |
+//!
+//! An event type this crate does not know is not refused: it arrives as
+//! [`EventData::Unknown`](crate::EventData::Unknown).
+
+#[cfg(feature = "axum")]
+pub mod axum;
+mod body;
+mod headers;
+#[cfg(any(feature = "tower", feature = "axum"))]
+mod intake;
+mod rejection;
+#[cfg(feature = "tower")]
+pub mod tower;
+
+pub use body::{DEFAULT_BODY_LIMIT, VerifiedBody};
+pub use rejection::WebhookRejection;
