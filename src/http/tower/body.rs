@@ -1,4 +1,5 @@
 use std::convert::Infallible;
+use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -9,12 +10,19 @@ use pin_project_lite::pin_project;
 
 /// The request body [`VerifySignature`](super::VerifySignature) passes on:
 /// the verified bytes, in one frame, sharing the buffer that was verified.
-#[derive(Debug, Clone)]
+/// `Debug` shows only the length, as for [`VerifiedBody`](crate::http::VerifiedBody).
+#[derive(Clone)]
 pub struct RequestBody(Full<Bytes>);
 
 impl RequestBody {
     pub(super) fn new(bytes: Bytes) -> Self {
         Self(Full::new(bytes))
+    }
+}
+
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBody").field("len", &self.0.size_hint().exact()).finish_non_exhaustive()
     }
 }
 
