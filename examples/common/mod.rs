@@ -26,9 +26,14 @@ pub(crate) fn secret() -> String {
 
 /// `PORT`, or 3000.
 pub(crate) fn port() -> Result<u16, String> {
-    match std::env::var("PORT") {
-        Ok(port) => port.parse().map_err(|_| format!("PORT must be a port number, not {port:?}")),
-        Err(_) => Ok(3000),
+    env_number("PORT", 3000)
+}
+
+/// The number in the environment variable `name`, or `default` when it is unset.
+pub(crate) fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(value) => value.parse().map_err(|_| format!("{name} must be a number, not {value:?}")),
+        Err(_) => Ok(default),
     }
 }
 

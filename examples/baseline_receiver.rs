@@ -1,0 +1,31 @@
+//! A baseline for measuring, NOT a receiver to deploy: the same route, port
+//! and output as `receiver`, but it verifies nothing and parses the body into
+//! `serde_json::Value`. `.ci/load` runs it beside `receiver` to report what
+//! verification costs under load.
+
+mod common;
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    eprintln!("WARNING: this baseline verifies NO signature; it exists only to measure against");
+    let app = Router::new().route(common::ROUTE, post(receive));
+    let listener = TcpListener::bind(("127.0.0.1", common::port()?)).await?;
+    eprintln!("listening on http://{}{}", listener.local_addr()?, common::ROUTE);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn receive(Json(value): Json<serde_json::Value>) -> StatusCode {
+    println!("{} at {}", value["event"].as_str().unwrap_or("?"), value["timestamp"].as_str().unwrap_or("?"));
+    StatusCode::NO_CONTENT
+}
