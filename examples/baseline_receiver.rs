@@ -1,20 +1,26 @@
-//! A baseline for measuring, NOT a receiver to deploy: the same route, port
-//! and output as `receiver`, but it verifies nothing and parses the body into
-//! `serde_json::Value`. `.ci/load` runs it beside `receiver` to report what
-//! verification costs under load.
+//! A baseline for measuring, NOT a receiver to deploy: the same route, port,
+//! request timeout and output as `receiver`, but it verifies nothing and
+//! parses the body into `serde_json::Value`. `.ci/load` runs it beside
+//! `receiver` to report what verification costs under load.
 
 mod common;
+
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("WARNING: this baseline verifies NO signature; it exists only to measure against");
-    let app = Router::new().route(common::ROUTE, post(receive));
+    let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
+    let app = Router::new()
+        .route(common::ROUTE, post(receive))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
     let listener = TcpListener::bind(("127.0.0.1", common::port()?)).await?;
     eprintln!("listening on http://{}{}", listener.local_addr()?, common::ROUTE);
     axum::serve(listener, app)
