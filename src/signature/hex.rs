@@ -46,10 +46,23 @@ pub(crate) fn encode_mac(mac: &[u32; 8]) -> [u8; MAC_HEX_LEN] {
 }
 
 /// Whether every byte is a hex digit: the strict check that tells a malformed
-/// header from a mismatched one, on the error path only (it reads only the
-/// public header, so it may branch).
-pub(crate) fn is_hex(header: &[u8]) -> bool {
-    header.iter().all(u8::is_ascii_hexdigit)
+/// header from a mismatched one. It reads only the public header, but it is
+/// branch-free all the same, so that the time of a refusal does not depend on
+/// which digits the header has (a statistical timing test cannot tell public
+/// from secret).
+pub(crate) fn is_hex(header: &[u8; MAC_HEX_LEN]) -> bool {
+    // Per byte below 0x80 (no carry crosses into the next byte): the high bit
+    // of `x + (0x80 - lo)` is set iff x >= lo.
+    let at_least = |x: u64, lo: u8| x + (0x80 - u64::from(lo)) * ONES;
+    let in_range = |x: u64, lo: u8, hi: u8| at_least(x, lo) & !at_least(x, hi + 1) & HIGH;
+    let invalid = header.as_chunks::<8>().0.iter().fold(0, |invalid, &chars| {
+        let chars = u64::from_be_bytes(chars);
+        let ascii = chars & !HIGH;
+        let digit = in_range(ascii, b'0', b'9');
+        let letter = in_range(ascii | (0x20 * ONES), b'a', b'f');
+        invalid | (chars & HIGH) | (!(digit | letter) & HIGH)
+    });
+    invalid == 0
 }
 
 /// The eight lowercase hex digits of `word`, most significant first, as the
@@ -115,7 +128,7 @@ mod tests {
                 changed[position] = byte;
                 let same_digit = byte.eq_ignore_ascii_case(&header[position]);
                 assert_eq!(bool::from(is_hex_of(&changed, &mac)), same_digit, "byte {byte:#04x} at {position}");
-                assert_eq!(is_hex(&changed), byte.is_ascii_hexdigit(), "byte {byte:#04x}");
+                assert_eq!(is_hex(&changed), byte.is_ascii_hexdigit(), "byte {byte:#04x} at {position}");
             }
         }
     }
