@@ -11,7 +11,6 @@ use axum::Json;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
-use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 #[tokio::main]
@@ -21,14 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route(common::ROUTE, post(receive))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
-    let listener = TcpListener::bind(("127.0.0.1", common::port()?)).await?;
-    eprintln!("listening on http://{}{}", listener.local_addr()?, common::ROUTE);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    common::serve(app).await
 }
 
 async fn receive(Json(value): Json<serde_json::Value>) -> StatusCode {

@@ -25,7 +25,6 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use foxreach_webhooks::Verifier;
 use foxreach_webhooks::http::axum::FoxReachEvent;
-use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 #[tokio::main]
@@ -42,14 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .with_state(verifier);
 
-    let listener = TcpListener::bind(("127.0.0.1", common::port()?)).await?;
-    eprintln!("listening on http://{}{}", listener.local_addr()?, common::ROUTE);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    common::serve(app).await
 }
 
 async fn receive(FoxReachEvent(event): FoxReachEvent) -> StatusCode {

@@ -14,13 +14,13 @@ use axum::routing::post;
 use bytes::Bytes;
 use foxreach_webhooks::http::axum::FoxReachEvent;
 use foxreach_webhooks::http::tower::{RequestBody, VerifySignatureLayer};
-use foxreach_webhooks::{Event, EventData, SIGNATURE_HEADER, Verifier};
+use foxreach_webhooks::{Event, EventData, Verifier};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use support::{PATH, Stream, compact, fixtures, numbered_event, signed, signed_with, verifier};
+use support::{PATH, Stream, compact, fixtures, numbered_event, signed, signed_with, verifier, zero_signed};
 use tokio::net::{TcpListener, TcpStream};
 use tower::Layer;
 
@@ -134,7 +134,7 @@ async fn a_chunked_body_over_the_limit_is_413_over_tcp() {
     let (addr, handled) = serve_axum().await;
     // 2 MiB in 16 KiB chunks, no Content-Length: hyper sends it chunked.
     let (body, _) = Stream::new(16 * 1024, 128);
-    let request = Request::post(PATH).header(SIGNATURE_HEADER, "0".repeat(64)).body(body).expect("a request");
+    let request = zero_signed(body);
     let response = client().request(at(addr, request)).await.expect("a response before the body is all sent");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(handled.load(Ordering::SeqCst), 0);

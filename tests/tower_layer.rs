@@ -13,7 +13,7 @@ use foxreach_webhooks::{Event, SIGNATURE_HEADER, sign};
 use http::{Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::BodyExt;
-use support::{SECRET, Stream, Unread, compact, fixtures, signed, signed_with, verifier, with_headers};
+use support::{SECRET, Stream, Unread, compact, fixtures, signed, signed_with, verifier, with_headers, zero_signed};
 use tower::{Layer, ServiceExt, service_fn};
 
 /// Answers with what it saw: the event's name (or `-` when the layer did not
@@ -92,7 +92,7 @@ async fn a_declared_length_over_the_limit_is_413_without_reading_the_body() {
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_is_413_as_soon_as_it_crosses() {
     let (body, pulled) = Stream::new(16 * 1024, 64 * 1024); // 1 GiB if it were all read
-    let request = Request::post(support::PATH).header(SIGNATURE_HEADER, "0".repeat(64)).body(body).expect("a request");
+    let request = zero_signed(body);
     let (status, _) = call(layer(), request).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let pulled = pulled.load(Ordering::SeqCst);
@@ -120,10 +120,7 @@ async fn a_body_of_exactly_the_limit_passes_and_one_byte_more_does_not() {
 
 #[tokio::test]
 async fn a_body_that_fails_mid_way_is_400() {
-    let request = Request::post(support::PATH)
-        .header(SIGNATURE_HEADER, "0".repeat(64))
-        .body(Stream::failing_after(1024, 3))
-        .expect("a request");
+    let request = zero_signed(Stream::failing_after(1024, 3));
     let (status, text) = call(layer(), request).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("could not be read"), "{text}");

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each example uses its own part of this
 
 use foxreach_webhooks::{Event, EventData};
+use tokio::net::TcpListener;
 
 /// The example secret from FoxReach's documentation: never use it in production.
 pub(crate) const DEMO_SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2";
@@ -22,6 +23,18 @@ pub(crate) fn secret() -> String {
             DEMO_SECRET.to_owned()
         }
     }
+}
+
+/// Serves `app` on `127.0.0.1:$PORT` until Ctrl-C, saying where on stderr.
+pub(crate) async fn serve(app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
+    eprintln!("listening on http://{}{ROUTE}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
 }
 
 /// `PORT`, or 3000.

@@ -69,6 +69,11 @@ pub(crate) fn with_headers(body: impl Into<Bytes>, signatures: &[&[u8]]) -> Requ
     request.body(Full::new(body.into())).expect("a valid request")
 }
 
+/// A POST of `body` with a well-formed signature (all zeros) that matches nothing.
+pub(crate) fn zero_signed<B>(body: B) -> Request<B> {
+    Request::post(PATH).header(SIGNATURE_HEADER, "0".repeat(64)).body(body).expect("a valid request")
+}
+
 /// A lead id unique to `n`, and a signed `lead.created` body carrying it.
 pub(crate) fn numbered_event(n: usize) -> (String, Vec<u8>) {
     let lead = format!("cld_{n:06}");
