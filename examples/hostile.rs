@@ -10,59 +10,20 @@
 //! Prints one line per check and exits non-zero if any failed.
 
 mod common;
+#[path = "../tests/support/raw.rs"]
+mod raw;
 
-use std::pin::Pin;
 use std::process::ExitCode;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use foxreach_webhooks::http::DEFAULT_BODY_LIMIT;
 use foxreach_webhooks::{SIGNATURE_HEADER, sign};
 use http::{HeaderValue, Request, StatusCode, header};
-use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A body of `prefix` followed by spaces up to `len` bytes, made as it is
-/// read, 64 KiB at a time; its length is announced only when `announce` is
-/// set (otherwise it goes chunked).
-struct Streamed {
-    prefix: Bytes,
-    left: u64,
-    announce: bool,
-}
-
-impl Streamed {
-    fn new(prefix: &[u8], len: u64, announce: bool) -> Self {
-        Self { prefix: Bytes::copy_from_slice(prefix), left: len, announce }
-    }
-}
-
-impl Body for Streamed {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        const CHUNK: u64 = 64 * 1024;
-        if self.left == 0 {
-            return Poll::Ready(None);
-        }
-        let size = self.left.min(CHUNK);
-        self.left -= size;
-        let take = self.prefix.len().min(size as usize);
-        let mut chunk = self.prefix.split_to(take).to_vec();
-        chunk.resize(size as usize, b' ');
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        if self.announce { SizeHint::with_exact(self.left) } else { SizeHint::default() }
-    }
-}
 
 struct Probe {
     url: String,
@@ -94,44 +55,42 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let timeout = Duration::from_millis(timeout_ms.parse()?);
     let secret = common::secret();
     let mut probe = Probe { url: url.clone(), failures: 0 };
-    let streamed: Client<HttpConnector, Streamed> = Client::builder(TokioExecutor::new()).build_http();
     let small: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let uri: http::Uri = url.parse()?;
+    let (authority, path) = (uri.authority().ok_or("the URL has no host")?.as_str(), uri.path());
+    let headers =
+        |signature: &str| vec![format!("{SIGNATURE_HEADER}: {signature}"), "Content-Type: application/json".to_owned()];
     let zeros = "0".repeat(64);
 
-    // A client library gives up when its write fails, so a body announced
-    // with Content-Length is sent over a raw connection that reads the answer
-    // while it writes.
+    // Over a raw connection that reads the answer while it writes: a client
+    // library gives up at its first failed write, before reading the 413.
     let gib = 1u64 << 30;
-    let (status, elapsed) = announced(url, zeros.as_bytes(), b"", gib).await?;
-    let ok = status.starts_with("HTTP/1.1 413") && elapsed < Duration::from_secs(1);
-    probe.check("1 GiB body with Content-Length", ok, format!("{status:?} in {elapsed:?}"));
-    let started = Instant::now();
-    let response = streamed.request(probe.post(&[zeros.as_bytes()]).body(Streamed::new(b"", gib, false))?).await;
-    let (elapsed, status) = (started.elapsed(), response.map(|response| response.status()));
-    let ok = matches!(status, Ok(StatusCode::PAYLOAD_TOO_LARGE)) && elapsed < Duration::from_secs(1);
-    probe.check("1 GiB body chunked", ok, format!("{status:?} in {elapsed:?}"));
-
-    let event = include_bytes!("../tests/fixtures/payloads/email.sent.json");
-    for (len, want) in
-        [(DEFAULT_BODY_LIMIT, StatusCode::NO_CONTENT), (DEFAULT_BODY_LIMIT + 1, StatusCode::PAYLOAD_TOO_LARGE)]
-    {
-        // The event padded with trailing spaces, which is still the same JSON.
-        let mut body = event.to_vec();
-        body.resize(len, b' ');
-        let signature = sign(&secret, &body);
-        let (status, _) = announced(url, signature.as_bytes(), &body, len as u64).await?;
-        probe.check(
-            &format!("{len}-byte body with Content-Length"),
-            status.starts_with(&format!("HTTP/1.1 {}", want.as_u16())),
-            status,
-        );
-        let request = probe.post(&[signature.as_bytes()]).body(Streamed::new(event, len as u64, false))?;
-        let status = streamed.request(request).await.map(|response| response.status());
-        probe.check(&format!("{len}-byte body chunked"), matches!(status, Ok(s) if s == want), format!("{status:?}"));
+    for (how, length) in [("with Content-Length", Some(gib)), ("chunked", None)] {
+        let (status, elapsed) =
+            raw::post(authority, path, &headers(&zeros), length, raw::spaces_after(b"", gib)).await?;
+        let ok = status.starts_with("HTTP/1.1 413") && elapsed < Duration::from_secs(1);
+        probe.check(&format!("1 GiB body {how}"), ok, format!("{status:?} in {elapsed:?}"));
     }
 
-    let trickle = trickled(url, timeout).await?;
-    probe.check("a body trickled after its first bytes", trickle.0, trickle.1);
+    let event = include_bytes!("../tests/fixtures/payloads/email.sent.json");
+    for (len, want) in [(DEFAULT_BODY_LIMIT as u64, 204), (DEFAULT_BODY_LIMIT as u64 + 1, 413)] {
+        // The event padded with trailing spaces, which is still the same JSON.
+        let body: Vec<u8> = raw::spaces_after(event, len).flatten().collect();
+        let signature = sign(&secret, &body);
+        for (how, length) in [("with Content-Length", Some(len)), ("chunked", None)] {
+            let (status, _) =
+                raw::post(authority, path, &headers(&signature), length, raw::spaces_after(event, len)).await?;
+            probe.check(&format!("{len}-byte body {how}"), status.starts_with(&format!("HTTP/1.1 {want}")), status);
+        }
+    }
+
+    // 1,000 bytes announced, 9 sent, then nothing: the receiver must answer
+    // 408 (or close) within its timeout, plus slack.
+    let first_bytes = std::iter::once(br#"{"event":"#.to_vec());
+    let (status, elapsed) = raw::post(authority, path, &headers(&zeros), Some(1000), first_bytes).await?;
+    let answered = status.starts_with("HTTP/1.1 408") || status.is_empty();
+    let ok = answered && elapsed < timeout + Duration::from_secs(2);
+    probe.check("a body trickled after its first bytes", ok, format!("{status:?} after {elapsed:?}"));
 
     let body = Bytes::from_static(event);
     let good = sign(&secret, &body);
@@ -163,84 +122,4 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     probe.check("receiver peak memory (VmHWM)", peak_kib < 32 * 1024, format!("{:.1} MiB", peak_kib as f64 / 1024.0));
 
     Ok(if probe.failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// Sends `len` bytes (`prefix`, then spaces) with `Content-Length` over a raw
-/// connection, writing while it waits for the answer; returns the status line
-/// and how long it took to come.
-async fn announced(
-    url: &str,
-    signature: &[u8],
-    prefix: &[u8],
-    len: u64,
-) -> Result<(String, Duration), Box<dyn std::error::Error>> {
-    let uri: http::Uri = url.parse()?;
-    let authority = uri.authority().ok_or("the URL has no host")?.as_str().to_owned();
-    let stream = tokio::net::TcpStream::connect(&authority).await?;
-    let (mut reader, mut writer) = stream.into_split();
-    let mut head = format!(
-        "POST {} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n{SIGNATURE_HEADER}: ",
-        uri.path()
-    )
-    .into_bytes();
-    head.extend_from_slice(signature);
-    head.extend_from_slice(b"\r\n\r\n");
-    let started = Instant::now();
-    let mut body = Streamed::new(prefix, len, true);
-    // The write side stays open until the answer is read: closing it would
-    // end the request early (hyper closes half-closed connections).
-    let write = async {
-        let mut result = writer.write_all(&head).await;
-        while let (Ok(()), Some(Ok(frame))) =
-            (&result, std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await)
-        {
-            if let Ok(data) = frame.into_data() {
-                result = writer.write_all(&data).await;
-            }
-        }
-        std::future::pending::<()>().await
-    };
-    let read = async {
-        let mut answer = Vec::new();
-        let mut buffer = [0u8; 4096];
-        while !answer.windows(2).any(|w| w == b"\r\n") {
-            match reader.read(&mut buffer).await {
-                Ok(0) | Err(_) => break,
-                Ok(read) => answer.extend_from_slice(&buffer[..read]),
-            }
-        }
-        answer
-    };
-    let answer = tokio::select! {
-        answer = tokio::time::timeout(Duration::from_secs(10), read) => answer.unwrap_or_default(),
-        () = write => unreachable!("writing never ends by itself"),
-    };
-    let elapsed = started.elapsed();
-    let status = String::from_utf8_lossy(&answer).lines().next().unwrap_or("no answer").to_owned();
-    Ok((status, elapsed))
-}
-
-/// Sends the headers of a 1,000-byte body and 10 bytes of it, then nothing:
-/// the receiver must answer `408` (or close) within its timeout, plus slack.
-async fn trickled(url: &str, timeout: Duration) -> Result<(bool, String), Box<dyn std::error::Error>> {
-    let uri: http::Uri = url.parse()?;
-    let authority = uri.authority().ok_or("the URL has no host")?.as_str();
-    let mut stream = tokio::net::TcpStream::connect(authority).await?;
-    let head = format!(
-        "POST {} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n{SIGNATURE_HEADER}: {}\r\n\r\n{{\"event\":",
-        uri.path(),
-        "0".repeat(64)
-    );
-    let started = Instant::now();
-    stream.write_all(head.as_bytes()).await?;
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(timeout + Duration::from_secs(2), stream.read_to_end(&mut answer)).await;
-    let elapsed = started.elapsed();
-    let first_line = String::from_utf8_lossy(&answer).lines().next().unwrap_or("").to_owned();
-    Ok(match read {
-        Ok(_) if first_line.starts_with("HTTP/1.1 408") => (true, format!("{first_line} after {elapsed:?}")),
-        Ok(_) if answer.is_empty() => (true, format!("connection closed after {elapsed:?}")),
-        Ok(_) => (false, format!("answered {first_line:?} after {elapsed:?}")),
-        Err(_) => (false, format!("still open after {elapsed:?}")),
-    })
 }
