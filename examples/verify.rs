@@ -9,18 +9,14 @@
 //! The secret comes from `FOXREACH_WEBHOOK_SECRET`; without it, the example
 //! uses the secret from FoxReach's documentation and says so.
 
+mod common;
+
 use std::error::Error;
 
 use foxreach_webhooks::{Event, Verifier, sign};
 
-/// The example secret from FoxReach's documentation; never use it in production.
-const DEMO_SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2";
-
 fn main() -> Result<(), Box<dyn Error>> {
-    let secret = std::env::var("FOXREACH_WEBHOOK_SECRET").unwrap_or_else(|_| {
-        eprintln!("FOXREACH_WEBHOOK_SECRET is not set: using the DEMO secret from FoxReach's docs");
-        DEMO_SECRET.to_owned()
-    });
+    let secret = common::secret();
     let body = match std::env::args_os().nth(1) {
         Some(path) => std::fs::read(path)?,
         None => include_bytes!("../tests/fixtures/payloads/email.sent.json").to_vec(),
