@@ -76,6 +76,8 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "delivery")]
+pub mod delivery;
 pub mod event;
 #[cfg(feature = "http")]
 pub mod http;

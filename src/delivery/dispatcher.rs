@@ -1,0 +1,182 @@
+//! The one place a verified delivery goes: replay window, duplicate check,
+//! handler, and what to remember afterwards.
+
+use super::seen::{Claim, MemoryStore, SeenStore};
+use super::{Delivery, Handled, Handler, Outcome, ReplayWindow};
+use crate::{Event, EventData};
+
+/// Runs a [`Handler`] for each verified delivery, with duplicate suppression
+/// (a [`MemoryStore`] by default) and, if asked, a [`ReplayWindow`].
+///
+/// For one delivery, in order:
+///
+/// 1. With a replay window, a delivery whose signed timestamp is outside it
+///    is refused ([`Outcome::Stale`]).
+/// 2. The store [claims](SeenStore::claim) the delivery's key. A copy
+///    already processed is acknowledged without running the handler
+///    ([`Outcome::Duplicate`]); a copy being processed right now is refused
+///    so that FoxReach retries it ([`Outcome::InProgress`]).
+/// 3. The handler for the event's type runs. On success the delivery is
+///    remembered as done; on a retryable failure it is forgotten, so that
+///    FoxReach's retry runs the handler again; on a permanent failure it is
+///    logged (with `tracing`, at error level) and remembered as done.
+///
+/// So a signed delivery is never lost (it is processed, or FoxReach is told
+/// to retry it) and, within the store's TTL, never processed twice.
+///
+/// The HTTP glue turns it into a receiver in one call: see
+/// `foxreach_webhooks::http::axum::router` and
+/// `foxreach_webhooks::http::tower::dispatch` (features `axum` and `tower`).
+///
+/// # Example
+///
+/// ```
+/// use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, Outcome};
+/// use foxreach_webhooks::event::CampaignCompleted;
+/// use foxreach_webhooks::{Event, Verifier};
+///
+/// struct App;
+///
+/// impl Handler for App {
+///     async fn campaign_completed(&self, done: CampaignCompleted, _: Delivery<'_>) -> Handled {
+///         println!("campaign {} completed", done.campaign_id);
+///         Ok(())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let verifier = Verifier::new("the-webhook-secret")?;
+/// let dispatcher = Dispatcher::new(App);
+///
+/// let body = br#"{"event":"campaign.completed","timestamp":"2025-02-01T18:00:00Z","data":{"campaignId":"cmp_456"}}"#;
+/// let signature = verifier.sign(body); // from the X-Webhook-Signature header
+///
+/// verifier.verify(body, &signature)?;
+/// let event = Event::from_slice(body)?;
+/// assert!(matches!(dispatcher.dispatch(event.clone(), body, &signature).await, Outcome::Processed));
+/// assert!(matches!(dispatcher.dispatch(event, body, &signature).await, Outcome::Duplicate));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Dispatcher<H, S = MemoryStore> {
+    handler: H,
+    store: S,
+    window: Option<ReplayWindow>,
+}
+
+impl<H: Handler> Dispatcher<H> {
+    /// Dispatches to `handler`, with a default [`MemoryStore`] and no replay window.
+    #[must_use]
+    pub fn new(handler: H) -> Self {
+        Self { handler, store: MemoryStore::new(), window: None }
+    }
+}
+
+impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
+    /// Suppresses duplicates with `store` instead: a [`MemoryStore`] with
+    /// other settings, or a store shared by several receivers.
+    #[must_use]
+    pub fn seen_store<T: SeenStore>(self, store: T) -> Dispatcher<H, T> {
+        Dispatcher { handler: self.handler, store, window: self.window }
+    }
+
+    /// Refuses deliveries outside `window`. Read [`ReplayWindow`]'s notes on
+    /// FoxReach's retries before choosing its length.
+    #[must_use]
+    pub fn replay_window(mut self, window: ReplayWindow) -> Self {
+        self.window = Some(window);
+        self
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    /// The duplicate store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Handles one delivery whose signature verified: `event` parsed from
+    /// `body`, which `signature` signed. Never call it before verifying: it
+    /// trusts its input.
+    pub async fn dispatch(&self, event: Event, body: &[u8], signature: &str) -> Outcome {
+        if let Some(window) = &self.window
+            && let Err(stale) = window.check(&event.timestamp)
+        {
+            return Outcome::Stale(stale);
+        }
+        let Event { timestamp, data, .. } = event;
+        let delivery = Delivery::new(&timestamp, body, signature);
+        match self.store.claim(&delivery.key).await {
+            Ok(Claim::New) => {}
+            Ok(Claim::InProgress) => return Outcome::InProgress,
+            Ok(Claim::Done) => return Outcome::Duplicate,
+            Err(error) => {
+                log_store_error("claim", &error);
+                return Outcome::StoreUnavailable(error);
+            }
+        }
+        let outcome = match self.handle(data, delivery).await {
+            Ok(()) => Outcome::Processed,
+            Err(error) => Outcome::Failed(error),
+        };
+        // Forget a retryable failure, so that FoxReach's retry runs; remember
+        // the rest. If the store fails here, the mark expires with its lease,
+        // before FoxReach's first retry.
+        let settled = match &outcome {
+            Outcome::Failed(error) if error.is_retryable() => self.store.release(&delivery.key).await,
+            _ => self.store.complete(&delivery.key).await,
+        };
+        if let Err(error) = settled {
+            log_store_error("settle", &error);
+        }
+        log_failure(&outcome, &delivery);
+        outcome
+    }
+
+    async fn handle(&self, data: EventData, delivery: Delivery<'_>) -> Handled {
+        let handler = &self.handler;
+        match data {
+            EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
+            EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
+            EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
+            EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
+            EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
+            EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
+            EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
+            EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
+            EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
+            EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
+            EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
+            EventData::Unknown(event) => handler.unknown(event, delivery).await,
+        }
+    }
+}
+
+/// A permanent failure is acknowledged, so this log is its only trace.
+fn log_failure(outcome: &Outcome, delivery: &Delivery<'_>) {
+    if let Outcome::Failed(error) = outcome {
+        match error.is_retryable() {
+            true => tracing::warn!(
+                target: "foxreach_webhooks::delivery",
+                key = %delivery.key,
+                error = %error.source(),
+                "handler failed; FoxReach will retry",
+            ),
+            false => tracing::error!(
+                target: "foxreach_webhooks::delivery",
+                key = %delivery.key,
+                error = %error.source(),
+                "handler failed permanently; the delivery is acknowledged and will not be retried",
+            ),
+        }
+    }
+}
+
+fn log_store_error(step: &str, error: &super::StoreError) {
+    tracing::error!(target: "foxreach_webhooks::delivery", step, %error, "duplicate store failed");
+}

@@ -1,0 +1,164 @@
+//! What the application writes: one async method per event type.
+
+use std::fmt;
+use std::future::{self, Future};
+
+use super::{DeliveryKey, HandlerError};
+use crate::event::{
+    CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent, LeadCreated,
+    LeadUpdated, ReplyCategorized, ReplyReceived, Timestamp, UnknownEvent,
+};
+
+/// What a handler returns: `Ok` once the event is safely processed, or a
+/// [`HandlerError`] that says whether FoxReach should retry.
+pub type Handled = Result<(), HandlerError>;
+
+/// The application's handlers, one async method per FoxReach event type.
+///
+/// Implement the methods for the events you care about; the others accept the
+/// delivery and do nothing, so FoxReach does not retry them. Events of a type
+/// this crate does not know yet go to [`unknown`](Self::unknown). A
+/// [`Dispatcher`](super::Dispatcher) calls the right method with the typed
+/// data and the [`Delivery`] metadata.
+///
+/// FoxReach expects an answer within 5 seconds: a handler that has slow work
+/// to do should queue it and return.
+///
+/// # Example
+///
+/// ```
+/// use foxreach_webhooks::delivery::{Delivery, Handled, Handler, HandlerError};
+/// use foxreach_webhooks::event::{EmailBounced, ReplyReceived};
+///
+/// struct Crm; // holds the database pool, say
+///
+/// impl Handler for Crm {
+///     async fn reply_received(&self, reply: ReplyReceived, delivery: Delivery<'_>) -> Handled {
+///         println!("lead {} replied at {}", reply.lead_id, delivery.timestamp);
+///         Ok(())
+///     }
+///
+///     async fn email_bounced(&self, bounce: EmailBounced, _: Delivery<'_>) -> Handled {
+///         if bounce.to_email.is_none() {
+///             // Retrying the same payload cannot help: answer 2xx and log it.
+///             return Err(HandlerError::permanent("a bounce without an address"));
+///         }
+///         Ok(()) // a database error here would be retryable: `?` makes it so
+///     }
+/// }
+/// ```
+pub trait Handler: Send + Sync + 'static {
+    /// `email.sent`: an email went out.
+    fn email_sent(&self, data: EmailSent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `email.failed`: an email could not be sent.
+    fn email_failed(&self, data: EmailFailed, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `email.bounced`: an email bounced.
+    fn email_bounced(&self, data: EmailBounced, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `email.opened`: a lead opened an email.
+    fn email_opened(&self, data: EmailOpened, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `reply.received`: a lead replied.
+    fn reply_received(&self, data: ReplyReceived, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `reply.categorized`: a reply was given a category.
+    fn reply_categorized(
+        &self,
+        data: ReplyCategorized,
+        delivery: Delivery<'_>,
+    ) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `campaign.started`: a campaign became active.
+    fn campaign_started(&self, data: CampaignStarted, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `campaign.paused`: a campaign was paused.
+    fn campaign_paused(&self, data: CampaignPaused, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `campaign.completed`: a campaign finished.
+    fn campaign_completed(
+        &self,
+        data: CampaignCompleted,
+        delivery: Delivery<'_>,
+    ) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `lead.created`: a lead was added.
+    fn lead_created(&self, data: LeadCreated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// `lead.updated`: a lead changed.
+    fn lead_updated(&self, data: LeadUpdated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(data, delivery)
+    }
+
+    /// An event type FoxReach added after this crate's release, with its wire
+    /// name and raw `data`. Accepted and ignored unless overridden.
+    fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        ignore(event, delivery)
+    }
+}
+
+/// Accepts a delivery the application has no handler for.
+fn ignore<T>(data: T, delivery: Delivery<'_>) -> future::Ready<Handled> {
+    let _ = (data, delivery);
+    future::ready(Ok(()))
+}
+
+/// What a handler knows of a delivery besides its typed data.
+///
+/// `Debug` shows the body's length, not the body: it is FoxReach's data about
+/// your leads.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct Delivery<'a> {
+    /// When FoxReach says the event happened (the body's signed `timestamp`).
+    pub timestamp: &'a Timestamp,
+    /// The raw body, exactly as received and verified.
+    pub body: &'a [u8],
+    /// The verified `X-Webhook-Signature` value.
+    pub signature: &'a str,
+    /// The delivery's identity for duplicate suppression.
+    pub key: DeliveryKey,
+}
+
+impl<'a> Delivery<'a> {
+    /// The metadata of a delivery whose signature verified, for calling a
+    /// [`Handler`] directly (in the application's own tests, say). The key
+    /// comes from the signature, or from the body if the signature is not 64
+    /// hex digits.
+    #[must_use]
+    pub fn new(timestamp: &'a Timestamp, body: &'a [u8], signature: &'a str) -> Self {
+        let key = DeliveryKey::from_signature(signature).unwrap_or_else(|| DeliveryKey::of_body(body));
+        Self { timestamp, body, signature, key }
+    }
+}
+
+impl fmt::Debug for Delivery<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("timestamp", self.timestamp)
+            .field("body_len", &self.body.len())
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}

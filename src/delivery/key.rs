@@ -1,0 +1,101 @@
+//! What identifies a delivery, for telling a duplicate from a new one.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// The identity of a delivery: the 32 bytes of its verified signature.
+///
+/// FoxReach sends no delivery id, but a duplicate carries the same body and
+/// therefore the same HMAC, so the MAC the signature header already holds
+/// identifies the delivery at no extra cost. It is public (it travelled in a
+/// header) and unforgeable without the secret, so it is safe to store, and a
+/// sender cannot choose keys to collide.
+///
+/// One caveat: during a secret rotation, a retry signed with the other secret
+/// has another MAC, so a delivery retried across the switch is processed once
+/// per secret. Process idempotently where that matters.
+///
+/// # Example
+///
+/// ```
+/// use foxreach_webhooks::delivery::DeliveryKey;
+///
+/// let signature = foxreach_webhooks::sign("secret", b"{}");
+/// let key = DeliveryKey::from_signature(&signature).expect("64 hex digits");
+/// assert_eq!(key.to_string(), signature);
+/// assert_eq!(DeliveryKey::from_signature(&signature.to_uppercase()), Some(key));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeliveryKey([u8; 32]);
+
+impl DeliveryKey {
+    /// A key made of these 32 bytes.
+    #[must_use]
+    pub const fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The key of the delivery this `X-Webhook-Signature` value signed: its 64
+    /// hex digits (either case) decoded. `None` if it is not 64 hex digits,
+    /// which a verified signature always is.
+    #[must_use]
+    pub fn from_signature(signature: &str) -> Option<Self> {
+        let digits = <&[u8; 64]>::try_from(signature.as_bytes()).ok()?;
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(digits.as_chunks::<2>().0) {
+            *byte = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        }
+        Some(Self(bytes))
+    }
+
+    /// The key of a body without a usable signature: its SHA-256. Costs a
+    /// hash of the body, which [`from_signature`](Self::from_signature) does not.
+    #[must_use]
+    pub fn of_body(body: &[u8]) -> Self {
+        Self(Sha256::digest(body).into())
+    }
+
+    /// The key's bytes.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+fn hex_digit(digit: u8) -> Option<u8> {
+    char::from(digit).to_digit(16).and_then(|value| u8::try_from(value).ok())
+}
+
+/// Lowercase hex, as FoxReach writes the signature.
+impl fmt::Display for DeliveryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl fmt::Debug for DeliveryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeliveryKey({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_what_is_not_64_hex_digits() {
+        assert_eq!(DeliveryKey::from_signature(""), None);
+        assert_eq!(DeliveryKey::from_signature(&"a".repeat(63)), None);
+        assert_eq!(DeliveryKey::from_signature(&"g".repeat(64)), None);
+        assert_eq!(DeliveryKey::from_signature(&format!("{}é", "a".repeat(62))), None);
+        assert!(DeliveryKey::from_signature(&"aF".repeat(32)).is_some());
+    }
+
+    #[test]
+    fn a_body_key_is_its_sha256() {
+        let key = DeliveryKey::of_body(b"abc");
+        assert_eq!(key.to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

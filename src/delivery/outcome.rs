@@ -1,0 +1,64 @@
+//! What became of a delivery, and whether FoxReach should send it again.
+
+use std::fmt;
+
+use super::{HandlerError, StaleDelivery, StoreError};
+
+/// What a [`Dispatcher`](super::Dispatcher) did with a verified delivery.
+///
+/// [`is_acknowledged`](Self::is_acknowledged) says whether to answer 2xx
+/// (FoxReach will not send it again) or not (FoxReach retries after 1, 5 and
+/// 30 minutes). With feature `http`, `Outcome::status` gives the HTTP status.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The handler ran and succeeded.
+    Processed,
+    /// The same delivery was already processed; the handler did not run again.
+    Duplicate,
+    /// The same delivery is being processed right now (FoxReach sent it
+    /// twice at once); this copy is refused so that one of them is retried
+    /// if the first fails.
+    InProgress,
+    /// The handler failed. Retryable failures are not acknowledged; permanent
+    /// ones are, and were logged.
+    Failed(HandlerError),
+    /// The signed timestamp is outside the replay window.
+    Stale(StaleDelivery),
+    /// The duplicate store could not be reached, so the handler did not run.
+    StoreUnavailable(StoreError),
+}
+
+impl Outcome {
+    /// Whether the delivery is settled and FoxReach should not send it again
+    /// (answer 2xx).
+    #[must_use]
+    pub fn is_acknowledged(&self) -> bool {
+        match self {
+            Self::Processed | Self::Duplicate => true,
+            Self::Failed(error) => !error.is_retryable(),
+            Self::InProgress | Self::Stale(_) | Self::StoreUnavailable(_) => false,
+        }
+    }
+}
+
+/// A short sentence for the response body and logs; never the secret or the body.
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Processed => f.write_str("processed"),
+            Self::Duplicate => f.write_str("duplicate of a delivery already processed; not processed again"),
+            Self::InProgress => f.write_str("duplicate of a delivery being processed now; send it again later"),
+            Self::Failed(error) if error.is_retryable() => {
+                f.write_str("the handler failed; send it again later (the receiver's logs say why)")
+            }
+            Self::Failed(_) => {
+                f.write_str("accepted but not processed: the handler failed permanently (the receiver's logs say why)")
+            }
+            Self::Stale(stale) => write!(f, "refused: {stale}"),
+            Self::StoreUnavailable(_) => {
+                f.write_str("the duplicate store is unavailable; send it again later (the receiver's logs say why)")
+            }
+        }
+    }
+}

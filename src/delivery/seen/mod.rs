@@ -1,0 +1,115 @@
+//! Remembering which deliveries were seen, so that a duplicate is not
+//! processed twice and a failure is not remembered at all.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
+
+use super::DeliveryKey;
+use super::error::BoxError;
+
+/// How long a processed delivery is remembered by default: one hour, longer
+/// than FoxReach's retries take (1, 5 and 30 minutes apart: 36 minutes).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// How long a delivery stays "in progress" by default if its handler never
+/// finishes (the process died, the request was cancelled): 30 seconds. It
+/// must outlast the slowest handler and end before FoxReach's first retry, a
+/// minute later, so that the retry is processed.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// Where a delivery stands, as [`SeenStore::claim`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Not seen (or forgotten): it is now marked in progress, and the caller
+    /// must [`complete`](SeenStore::complete) or [`release`](SeenStore::release) it.
+    New,
+    /// Another copy is being processed right now.
+    InProgress,
+    /// Already processed.
+    Done,
+}
+
+/// A record of the deliveries seen recently, shared by every request a
+/// receiver (or, with a shared store, every receiver) handles.
+///
+/// The [`Dispatcher`](super::Dispatcher) uses it so that nothing is lost:
+///
+/// 1. [`claim`](Self::claim) marks the delivery in progress, atomically: of
+///    two concurrent copies, one gets [`Claim::New`].
+/// 2. After the handler succeeds (or fails permanently),
+///    [`complete`](Self::complete) marks it done for the store's TTL.
+/// 3. After a retryable failure, [`release`](Self::release) forgets it, so
+///    that FoxReach's retry is processed.
+///
+/// An in-progress mark that is never completed nor released expires after a
+/// lease shorter than FoxReach's first retry.
+///
+/// Implementations: [`MemoryStore`] (one process) and, with feature `redis`,
+/// `RedisStore` (several receivers behind a load balancer).
+pub trait SeenStore: Send + Sync + 'static {
+    /// Marks `key` in progress unless it is already in progress or done.
+    fn claim(&self, key: &DeliveryKey) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Marks `key` done, to be remembered for the store's TTL.
+    fn complete(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets an in-progress `key`, so that the next copy is processed.
+    fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A shared store is a store: keep an `Arc` to inspect it, or to share one
+/// store between dispatchers.
+impl<T: SeenStore> SeenStore for Arc<T> {
+    fn claim(&self, key: &DeliveryKey) -> impl Future<Output = Result<Claim, StoreError>> + Send {
+        (**self).claim(key)
+    }
+
+    fn complete(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).complete(key)
+    }
+
+    fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).release(key)
+    }
+}
+
+/// A [`SeenStore`] could not answer: Redis is down, say, or the store is full
+/// of deliveries in progress. The delivery is not processed and not
+/// acknowledged, so FoxReach retries it.
+pub struct StoreError(BoxError);
+
+impl StoreError {
+    /// Wraps the store's own error.
+    pub fn new(error: impl Into<BoxError>) -> Self {
+        Self(error.into())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the duplicate store failed: {}", self.0)
+    }
+}
+
+impl fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("StoreError").field(&self.0).finish()
+    }
+}
+
+impl StdError for StoreError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.0)
+    }
+}
