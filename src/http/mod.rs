@@ -29,7 +29,13 @@ mod body;
 mod headers;
 #[cfg(any(feature = "tower", feature = "axum"))]
 mod intake;
+#[cfg(feature = "delivery")]
+mod outcome;
+#[cfg(feature = "delivery")]
+mod plain;
 mod rejection;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 #[cfg(feature = "tower")]
 pub mod tower;
 

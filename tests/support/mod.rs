@@ -2,6 +2,7 @@
 //! and bodies that count what was read from them.
 #![allow(dead_code)] // each test crate uses its own part of this
 
+pub(crate) mod logs;
 pub(crate) mod raw;
 
 use std::convert::Infallible;

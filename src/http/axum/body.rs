@@ -1,5 +1,5 @@
-use axum_core::RequestExt;
-use axum_core::extract::{FromRef, FromRequest, Request};
+use ::axum::RequestExt;
+use ::axum::extract::{FromRef, FromRequest, Request};
 
 use crate::Verifier;
 use crate::http::intake::{collect, verify};

@@ -1,6 +1,6 @@
 use std::ops::{Deref, DerefMut};
 
-use axum_core::extract::{FromRef, FromRequest, Request};
+use ::axum::extract::{FromRef, FromRequest, Request};
 
 use crate::http::{VerifiedBody, WebhookRejection};
 use crate::{Event, Verifier};

@@ -37,5 +37,9 @@
 mod body;
 mod event;
 mod response;
+#[cfg(feature = "delivery")]
+mod router;
 
 pub use event::FoxReachEvent;
+#[cfg(feature = "delivery")]
+pub use router::router;

@@ -1,4 +1,4 @@
-use axum_core::response::{IntoResponse, Response};
+use ::axum::response::{IntoResponse, Response};
 
 use crate::http::WebhookRejection;
 

@@ -49,11 +49,15 @@
 mod body;
 mod future;
 mod layer;
+#[cfg(feature = "delivery")]
+mod receiver;
 mod service;
 
 pub use body::{RequestBody, ResponseBody};
 pub use future::ResponseFuture;
 pub use layer::VerifySignatureLayer;
+#[cfg(feature = "delivery")]
+pub use receiver::{Dispatch, receiver};
 pub use service::VerifySignature;
 
 use crate::Verifier;

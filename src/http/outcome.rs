@@ -1,0 +1,51 @@
+//! The HTTP answer to each delivery outcome: the one place it is decided.
+
+use ::http::{HeaderValue, Response, StatusCode, header};
+use bytes::Bytes;
+use http_body_util::Full;
+
+use super::plain::plain_text;
+use crate::delivery::Outcome;
+
+/// How long FoxReach is asked to wait before retrying a delivery refused for
+/// a passing reason; its own schedule (1, 5, 30 minutes) is longer anyway.
+const RETRY_AFTER_SECONDS: &str = "60";
+
+impl Outcome {
+    /// The HTTP status to answer with (features `delivery` and `http`):
+    ///
+    /// | outcome | status | FoxReach retries |
+    /// | --- | --- | --- |
+    /// | processed | `200 OK` | no |
+    /// | duplicate of a processed delivery | `200 OK` | no |
+    /// | handler failed permanently (logged) | `200 OK` | no: it cannot succeed |
+    /// | handler failed, retryable | `500 Internal Server Error` | yes |
+    /// | duplicate of a delivery in progress | `409 Conflict` | yes, in case the first fails |
+    /// | duplicate store unavailable | `503 Service Unavailable` | yes |
+    /// | outside the replay window | `403 Forbidden` | yes, and refused again |
+    ///
+    /// A stale delivery gets `403`, not `401`: its signature is right, and
+    /// nothing the sender changes about its credentials would help.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Processed | Self::Duplicate => StatusCode::OK,
+            Self::Failed(error) if !error.is_retryable() => StatusCode::OK,
+            Self::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InProgress => StatusCode::CONFLICT,
+            Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Stale(_) => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The response: [`status`](Self::status), the outcome's sentence as
+    /// plain text, and `Retry-After` where waiting helps.
+    #[must_use]
+    pub fn into_response(self) -> Response<Full<Bytes>> {
+        let mut response = plain_text(self.status(), self.to_string());
+        if matches!(self, Self::InProgress | Self::StoreUnavailable(_)) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
+        response
+    }
+}

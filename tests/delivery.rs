@@ -1,0 +1,392 @@
+//! Dispatch, duplicate suppression and the replay window, through the
+//! one-call axum router and tower receiver.
+#![cfg(all(feature = "axum", feature = "delivery", feature = "test-util"))]
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use bytes::Bytes;
+use foxreach_webhooks::delivery::{
+    Claim, Delivery, DeliveryKey, Dispatcher, Handled, Handler, HandlerError, MemoryStore, ReplayWindow, SeenStore,
+    StoreError,
+};
+use foxreach_webhooks::event::{
+    CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent, LeadCreated,
+    LeadUpdated, ReplyCategorized, ReplyReceived, Timestamp, UnknownEvent,
+};
+use foxreach_webhooks::http::axum::router;
+use foxreach_webhooks::http::test_util::{event_json, signed, signed_event, tampered};
+use foxreach_webhooks::http::tower::receiver;
+use foxreach_webhooks::{Event, EventData};
+use http::{Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use support::{PATH, fixtures, verifier};
+use tower::ServiceExt;
+
+/// What the handler does with the next deliveries.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Behaviour {
+    Succeed,
+    FailRetryably,
+    FailPermanently,
+}
+
+/// Records every call as "method id", and behaves as told.
+struct Recorder {
+    calls: Mutex<Vec<String>>,
+    behaviour: Mutex<Behaviour>,
+    delay: Duration,
+    running: AtomicUsize,
+}
+
+impl Recorder {
+    fn new() -> Arc<Self> {
+        Self::slow(Duration::ZERO)
+    }
+
+    fn slow(delay: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            calls: Mutex::default(),
+            behaviour: Mutex::new(Behaviour::Succeed),
+            delay,
+            running: AtomicUsize::new(0),
+        })
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().expect("not poisoned").clone()
+    }
+
+    fn behave(&self, behaviour: Behaviour) {
+        *self.behaviour.lock().expect("not poisoned") = behaviour;
+    }
+
+    async fn record(&self, call: String, delivery: Delivery<'_>) -> Handled {
+        assert!(!delivery.body.is_empty() && delivery.signature.len() == 64, "the metadata is passed on");
+        assert_eq!(self.running.fetch_add(1, Ordering::SeqCst), 0, "never two copies at once");
+        tokio::time::sleep(self.delay).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.calls.lock().expect("not poisoned").push(call);
+        match *self.behaviour.lock().expect("not poisoned") {
+            Behaviour::Succeed => Ok(()),
+            Behaviour::FailRetryably => Err(HandlerError::retryable("database unavailable")),
+            Behaviour::FailPermanently => Err(HandlerError::permanent("lead refused")),
+        }
+    }
+}
+
+/// Through an `Arc`, so that the test keeps a handle on what was recorded.
+struct Shared(Arc<Recorder>);
+
+impl Handler for Shared {
+    async fn email_sent(&self, data: EmailSent, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("email_sent {}", data.email_log_id), delivery).await
+    }
+    async fn email_failed(&self, data: EmailFailed, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("email_failed {}", data.email_log_id), delivery).await
+    }
+    async fn email_bounced(&self, data: EmailBounced, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("email_bounced {}", data.email_log_id), delivery).await
+    }
+    async fn email_opened(&self, data: EmailOpened, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("email_opened {}", data.email_log_id), delivery).await
+    }
+    async fn reply_received(&self, data: ReplyReceived, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("reply_received {}", data.reply_id), delivery).await
+    }
+    async fn reply_categorized(&self, data: ReplyCategorized, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("reply_categorized {}", data.reply_id), delivery).await
+    }
+    async fn campaign_started(&self, data: CampaignStarted, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("campaign_started {}", data.campaign_id), delivery).await
+    }
+    async fn campaign_paused(&self, data: CampaignPaused, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("campaign_paused {}", data.campaign_id), delivery).await
+    }
+    async fn campaign_completed(&self, data: CampaignCompleted, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("campaign_completed {}", data.campaign_id), delivery).await
+    }
+    async fn lead_created(&self, data: LeadCreated, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("lead_created {}", data.lead_id), delivery).await
+    }
+    async fn lead_updated(&self, data: LeadUpdated, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("lead_updated {}", data.lead_id), delivery).await
+    }
+    async fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> Handled {
+        self.0.record(format!("unknown {}", event.event), delivery).await
+    }
+}
+
+fn app(recorder: &Arc<Recorder>) -> Router {
+    router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(recorder))))
+}
+
+async fn send(app: &Router, request: Request<Full<Bytes>>) -> (StatusCode, String) {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let body = response.into_body().collect().await.expect("a body").to_bytes();
+    (status, String::from_utf8(body.to_vec()).expect("text"))
+}
+
+fn lead_created(lead: &str) -> Event {
+    Event::new(Timestamp::new("2025-01-14T08:00:00Z"), EventData::LeadCreated(LeadCreated::new(lead)))
+}
+
+#[tokio::test]
+async fn every_event_type_reaches_its_own_method() {
+    let recorder = Recorder::new();
+    let app = app(&recorder);
+    for (name, body) in fixtures() {
+        let (status, text) = send(&app, signed(&verifier(), PATH, body)).await;
+        assert_eq!((status, text.as_str()), (StatusCode::OK, "processed"), "{name}");
+    }
+    let unknown = br#"{"event":"meeting.booked","timestamp":"2025-03-01T12:00:00Z","data":{"meetingId":"mtg_1"}}"#;
+    assert_eq!(send(&app, signed(&verifier(), PATH, &unknown[..])).await.0, StatusCode::OK);
+
+    let methods: Vec<String> =
+        recorder.calls().iter().map(|call| call.split(' ').next().unwrap_or_default().to_owned()).collect();
+    let expected: Vec<String> =
+        fixtures().iter().map(|(name, _)| name.replace('.', "_")).chain(["unknown".to_owned()]).collect();
+    assert_eq!(methods, expected);
+    assert_eq!(recorder.calls().last().map(String::as_str), Some("unknown meeting.booked"));
+}
+
+#[tokio::test]
+async fn a_default_handler_accepts_and_ignores() {
+    struct Nothing;
+    impl Handler for Nothing {}
+    let app = router(PATH, verifier(), Dispatcher::new(Nothing));
+    for (name, body) in fixtures() {
+        assert_eq!(send(&app, signed(&verifier(), PATH, body)).await.0, StatusCode::OK, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn refusals_happen_before_any_handler_runs() {
+    let recorder = Recorder::new();
+    let app = app(&recorder);
+    let body = event_json(&lead_created("cld_1"));
+    assert_eq!(send(&app, tampered(&verifier(), PATH, body.clone())).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&app, signed(&verifier(), PATH, "{not json")).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        send(&app, signed(&verifier(), PATH, r#"{"event":"lead.created"}"#)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let get = Request::get(PATH).body(Full::new(Bytes::new())).expect("a request");
+    assert_eq!(send(&app, get).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(recorder.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_duplicate_of_a_processed_delivery_is_acknowledged_without_running_again() {
+    let recorder = Recorder::new();
+    let app = app(&recorder);
+    let event = lead_created("cld_1");
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK);
+    let (status, text) = send(&app, signed_event(&verifier(), PATH, &event)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.starts_with("duplicate"), "{text}");
+    assert_eq!(recorder.calls(), ["lead_created cld_1"]);
+
+    // The same event in other bytes is another delivery, with another signature.
+    let pretty = serde_json::to_vec_pretty(&event).expect("JSON");
+    assert_ne!(pretty, event_json(&event));
+    assert_eq!(send(&app, signed(&verifier(), PATH, pretty)).await.0, StatusCode::OK);
+    assert_eq!(recorder.calls().len(), 2);
+}
+
+#[tokio::test]
+async fn a_retryable_failure_answers_500_and_its_retry_is_processed() {
+    let recorder = Recorder::new();
+    let app = app(&recorder);
+    let event = lead_created("cld_1");
+    recorder.behave(Behaviour::FailRetryably);
+    let (status, text) = send(&app, signed_event(&verifier(), PATH, &event)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!text.contains("database"), "the handler's error stays in the logs: {text}");
+
+    recorder.behave(Behaviour::Succeed);
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK);
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK);
+    assert_eq!(recorder.calls().len(), 2, "the failure and the retry ran; the duplicate did not");
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_acknowledged_logged_and_not_run_again() {
+    let logs = support::logs::capture();
+    let recorder = Recorder::new();
+    let app = app(&recorder);
+    let event = lead_created("cld_1");
+    recorder.behave(Behaviour::FailPermanently);
+    let (status, text) = send(&app, signed_event(&verifier(), PATH, &event)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("failed permanently"), "{text}");
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK);
+    assert_eq!(recorder.calls().len(), 1);
+    let logged = logs.text();
+    assert!(logged.contains("ERROR") && logged.contains("lead refused"), "{logged}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicates_run_the_handler_exactly_once() {
+    let recorder = Recorder::slow(Duration::from_millis(200));
+    let app = app(&recorder);
+    let body = Bytes::from(event_json(&lead_created("cld_1")));
+    let copies: Vec<_> = (0..100)
+        .map(|_| {
+            let (app, body) = (app.clone(), body.clone());
+            tokio::spawn(async move { send(&app, signed(&verifier(), PATH, body)).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for copy in copies {
+        statuses.push(copy.await.expect("no panic"));
+    }
+    assert_eq!(recorder.calls(), ["lead_created cld_1"]);
+    assert_eq!(statuses.iter().filter(|&&status| status == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&status| status == StatusCode::OK || status == StatusCode::CONFLICT));
+
+    // Once the first is done, FoxReach's retry of a refused copy is acknowledged.
+    assert_eq!(send(&app, signed(&verifier(), PATH, body)).await.0, StatusCode::OK);
+    assert_eq!(recorder.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_copy_in_progress_gets_409_with_retry_after() {
+    let recorder = Recorder::slow(Duration::from_millis(300));
+    let app = app(&recorder);
+    let body = Bytes::from(event_json(&lead_created("cld_1")));
+    let first = tokio::spawn({
+        let (app, body) = (app.clone(), body.clone());
+        async move { send(&app, signed(&verifier(), PATH, body)).await.0 }
+    });
+    // Wait until the first copy's handler runs, then send the second.
+    while recorder.running.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let response = app.clone().oneshot(signed(&verifier(), PATH, body)).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(response.headers().get(header::RETRY_AFTER).map(|value| value.as_bytes()), Some(&b"60"[..]));
+    assert_eq!(first.await.expect("no panic"), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_delivery_is_processed_again_once_its_ttl_expired() {
+    let recorder = Recorder::new();
+    let store = MemoryStore::new().ttl(Duration::from_millis(50));
+    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).seen_store(store));
+    let event = lead_created("cld_1");
+    send(&app, signed_event(&verifier(), PATH, &event)).await;
+    send(&app, signed_event(&verifier(), PATH, &event)).await;
+    assert_eq!(recorder.calls().len(), 1);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    send(&app, signed_event(&verifier(), PATH, &event)).await;
+    assert_eq!(recorder.calls().len(), 2);
+}
+
+/// A store that is down, as Redis can be.
+struct Down;
+
+impl SeenStore for Down {
+    async fn claim(&self, _: &DeliveryKey) -> Result<Claim, StoreError> {
+        Err(StoreError::new("connection refused"))
+    }
+    async fn complete(&self, _: &DeliveryKey) -> Result<(), StoreError> {
+        Err(StoreError::new("connection refused"))
+    }
+    async fn release(&self, _: &DeliveryKey) -> Result<(), StoreError> {
+        Err(StoreError::new("connection refused"))
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_gets_503_and_runs_nothing() {
+    let recorder = Recorder::new();
+    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).seen_store(Down));
+    let response = app.oneshot(signed_event(&verifier(), PATH, &lead_created("cld_1"))).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+    assert!(recorder.calls().is_empty());
+}
+
+/// An event `age` before now, as FoxReach stamps it.
+fn event_aged(lead: &str, age: time::Duration) -> Event {
+    let at = time::OffsetDateTime::now_utc() - age;
+    let stamp = at.format(&time::format_description::well_known::Rfc3339).expect("formats");
+    Event::new(Timestamp::new(stamp), EventData::LeadCreated(LeadCreated::new(lead)))
+}
+
+#[tokio::test]
+async fn the_replay_window_refuses_stale_and_future_deliveries_with_403() {
+    let recorder = Recorder::new();
+    let window = ReplayWindow::new(ReplayWindow::COVERS_RETRIES);
+    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).replay_window(window));
+
+    let fresh = event_aged("cld_1", time::Duration::minutes(31));
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &fresh)).await.0, StatusCode::OK, "a 30-minute retry passes");
+
+    let (status, text) =
+        send(&app, signed_event(&verifier(), PATH, &event_aged("cld_2", time::Duration::hours(2)))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(text.contains("outside the replay window of 3600 s"), "{text}");
+
+    let (status, text) =
+        send(&app, signed_event(&verifier(), PATH, &event_aged("cld_3", -time::Duration::minutes(5)))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(text.contains("ahead of the receiver's clock"), "{text}");
+
+    let unreadable = Event::new(Timestamp::new("yesterday"), EventData::LeadCreated(LeadCreated::new("cld_4")));
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &unreadable)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(recorder.calls(), ["lead_created cld_1"]);
+}
+
+#[tokio::test]
+async fn a_window_shorter_than_the_retry_schedule_drops_real_retries() {
+    // FoxReach's third retry comes 36 minutes after the first attempt, with
+    // the original timestamp: a 10-minute window refuses it. This is why
+    // the window is off by default and its documentation warns about it.
+    let recorder = Recorder::new();
+    let window = ReplayWindow::new(Duration::from_secs(10 * 60));
+    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).replay_window(window));
+    let retry = event_aged("cld_1", time::Duration::minutes(36));
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &retry)).await.0, StatusCode::FORBIDDEN);
+    assert!(recorder.calls().is_empty());
+}
+
+#[tokio::test]
+async fn with_a_ttl_covering_the_window_no_replay_is_ever_processed() {
+    let recorder = Recorder::new();
+    let window = ReplayWindow::new(Duration::from_secs(60 * 60));
+    let dispatcher = Dispatcher::new(Shared(Arc::clone(&recorder)))
+        .seen_store(MemoryStore::new().ttl(Duration::from_secs(60 * 60)))
+        .replay_window(window);
+    let app = router(PATH, verifier(), dispatcher);
+
+    let event = event_aged("cld_1", time::Duration::minutes(1));
+    let captured = event_json(&event);
+    assert_eq!(send(&app, signed(&verifier(), PATH, captured.clone())).await.0, StatusCode::OK);
+    // An attacker replays the captured request inside the window: a duplicate.
+    let (status, text) = send(&app, signed(&verifier(), PATH, captured)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.starts_with("duplicate"), "{text}");
+    // Outside the window (the TTL may have expired by then): stale.
+    let old = event_aged("cld_1", time::Duration::minutes(61));
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &old)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(recorder.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn the_tower_receiver_serves_without_axum_routing() {
+    let recorder = Recorder::new();
+    let service = receiver(verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))));
+    let response =
+        service.clone().oneshot(signed_event(&verifier(), "/", &lead_created("cld_1"))).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = service.oneshot(tampered(&verifier(), "/", "{}")).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(recorder.calls(), ["lead_created cld_1"]);
+}
