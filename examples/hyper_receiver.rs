@@ -1,31 +1,31 @@
 //! The same receiver as `receiver`, on hyper alone (no axum): the same
-//! variables, route and statuses, with `VerifySignatureLayer` around a
-//! `service_fn`.
+//! secret, port, route, handler and statuses, with the tower `receiver`
+//! service (`VerifySignatureLayer` around the dispatcher).
 //!
 //! ```text
-//! cargo run --features tower --example hyper_receiver
+//! cargo run --features tower,delivery --example hyper_receiver
 //! ```
 
 mod common;
 
-use std::convert::Infallible;
-
 use bytes::Bytes;
-use foxreach_webhooks::http::tower::{RequestBody, VerifySignatureLayer};
-use foxreach_webhooks::{Event, Verifier};
+use common::printer::Printer;
+use foxreach_webhooks::Verifier;
+use foxreach_webhooks::delivery::Dispatcher;
+use foxreach_webhooks::http::tower::receiver;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Empty};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::{Layer, ServiceExt, service_fn};
+use tower::{ServiceExt, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = Verifier::new(common::secret())?;
     // Only the webhook route is verified; anything else is a plain 404.
-    let webhook = VerifySignatureLayer::new(verifier).layer(service_fn(receive));
+    let webhook = receiver(verifier, Dispatcher::new(Printer));
     let app = service_fn(move |request: Request<Incoming>| {
         let webhook = webhook.clone();
         async move {
@@ -55,14 +55,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     }
-}
-
-/// Reached only by verified requests; the layer has parsed the event.
-async fn receive(request: Request<RequestBody>) -> Result<Response<Empty<Bytes>>, Infallible> {
-    if let Some(event) = request.extensions().get::<Event>() {
-        println!("{}", common::summary(event));
-    }
-    let mut response = Response::new(Empty::new());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    Ok(response)
 }

@@ -6,7 +6,9 @@
 //!
 //! Sends distinct signed `lead.created` deliveries over that many kept-alive
 //! connections (each connection sends its share in turn). In `mix` mode every
-//! other delivery is forged. Prints the counts of answers, requests per second
+//! other delivery is forged. The lead ids include this process's id, so that
+//! each run is new to the receiver; `LOAD_RUN=name` uses `name` instead, so
+//! that a second run with the same name sends duplicates. Prints the counts of answers, requests per second
 //! and latency percentiles, and exits non-zero unless exactly the valid
 //! deliveries got a 2xx and the forged ones a 401.
 
@@ -36,13 +38,13 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         _ => return Err("mode must be valid or mix".into()),
     };
     let secret = common::secret();
-    let run = std::process::id();
+    let run = std::env::var("LOAD_RUN").unwrap_or_else(|_| std::process::id().to_string());
     let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(connections).build_http();
 
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
-            let (client, url, secret) = (client.clone(), url.clone(), secret.clone());
+            let (client, url, secret, run) = (client.clone(), url.clone(), secret.clone(), run.clone());
             tokio::spawn(async move {
                 let mut answers = Vec::new();
                 for n in (worker..deliveries).step_by(connections) {

@@ -2,14 +2,17 @@
 //! `127.0.0.1:$PORT` (default 3000), verified with `FOXREACH_WEBHOOK_SECRET`
 //! (the docs' demo secret when unset, with a warning).
 //!
-//! It prints one line per verified event on stdout and answers `204 No
-//! Content`; forged or malformed signatures get `401`, bodies over 1 MiB
-//! `413`, bodies that are not JSON `400`, JSON that is not a FoxReach event
-//! `422`. An event type this crate does not know is accepted and printed as
-//! unknown. A request that takes longer than `REQUEST_TIMEOUT_MS` (default
-//! 5000: FoxReach waits 5 seconds for an answer) gets `408`, so a sender that
-//! trickles its body cannot hold a connection. With the crate's `tracing`
-//! feature, refusals are logged on stderr (status and reason only).
+//! It prints one line per verified event on stdout and answers `200`. A
+//! duplicate of a delivery already processed is answered `200` without being
+//! printed again (remembered for an hour in memory, or in the Redis at
+//! `REDIS_URL` when that is set, so that several receivers share it).
+//! Forged or malformed signatures get `401`, bodies over 1 MiB `413`, bodies
+//! that are not JSON `400`, JSON that is not a FoxReach event `422`. An event
+//! type this crate does not know is accepted and printed as unknown. A
+//! request that takes longer than `REQUEST_TIMEOUT_MS` (default 5000:
+//! FoxReach waits 5 seconds for an answer) gets `408`, so a sender that
+//! trickles its body cannot hold a connection. Refusals and handler failures
+//! are logged on stderr (with the crate's `tracing` feature for refusals).
 //!
 //! ```text
 //! cargo run --all-features --example receiver
@@ -20,11 +23,11 @@ mod common;
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::post;
+use common::printer::Printer;
 use foxreach_webhooks::Verifier;
-use foxreach_webhooks::http::axum::FoxReachEvent;
+use foxreach_webhooks::delivery::Dispatcher;
+use foxreach_webhooks::http::axum::router;
 use tower_http::timeout::TimeoutLayer;
 
 #[tokio::main]
@@ -36,15 +39,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Refuses an empty secret here, at start-up, rather than every delivery later.
     let verifier = Verifier::new(common::secret())?;
     let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
-    let app = Router::new()
-        .route(common::ROUTE, post(receive))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
-        .with_state(verifier);
+
+    let dispatcher = Dispatcher::new(Printer);
+    let app = match std::env::var("REDIS_URL") {
+        #[cfg(feature = "redis")]
+        Ok(url) => {
+            let store = foxreach_webhooks::delivery::RedisStore::connect(&url).await?;
+            router(common::ROUTE, verifier, dispatcher.seen_store(store))
+        }
+        _ => router(common::ROUTE, verifier, dispatcher),
+    };
+    let app = app.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
 
     common::serve(app).await
-}
-
-async fn receive(FoxReachEvent(event): FoxReachEvent) -> StatusCode {
-    println!("{}", common::summary(&event));
-    StatusCode::NO_CONTENT
 }

@@ -277,13 +277,13 @@ async fn a_copy_in_progress_gets_409_with_retry_after() {
 #[tokio::test]
 async fn a_delivery_is_processed_again_once_its_ttl_expired() {
     let recorder = Recorder::new();
-    let store = MemoryStore::new().ttl(Duration::from_millis(50));
+    let store = MemoryStore::new().ttl(Duration::from_millis(300));
     let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).seen_store(store));
     let event = lead_created("cld_1");
     send(&app, signed_event(&verifier(), PATH, &event)).await;
     send(&app, signed_event(&verifier(), PATH, &event)).await;
     assert_eq!(recorder.calls().len(), 1);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
     send(&app, signed_event(&verifier(), PATH, &event)).await;
     assert_eq!(recorder.calls().len(), 2);
 }

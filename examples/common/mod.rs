@@ -2,6 +2,9 @@
 //! event is printed.
 #![allow(dead_code)] // each example uses its own part of this
 
+#[cfg(feature = "delivery")]
+pub(crate) mod printer;
+
 use foxreach_webhooks::{Event, EventData};
 use tokio::net::TcpListener;
 

@@ -20,8 +20,9 @@ type Millis = u64;
 /// [`Dispatcher`](crate::delivery::Dispatcher).
 ///
 /// - **Bounded.** It remembers at most `capacity` processed deliveries
-///   (100,000 by default) and as many in progress, at about 50 bytes each
-///   (about 5 MB at the default, whatever the traffic). When full, the
+///   (100,000 by default) and as many in progress, at under 100 bytes each
+///   (9.7 MB at the default, measured with a million distinct deliveries,
+///   whatever the traffic; 13 MB at the peak, while its table grows). When full, the
 ///   oldest processed delivery is forgotten first: a very late duplicate of
 ///   it would be processed again, never lost. Raise the capacity above the
 ///   deliveries you receive per TTL.
