@@ -7,8 +7,18 @@
 //! - (d) an unverified `Json<serde_json::Value>` handler: the cost of no
 //!   security at all, the baseline.
 //!
-//! `cargo bench --all-features --bench request`; compare each to (d) in the
-//! same run.
+//! Then, each request a new delivery (a fresh body and signature made
+//! outside the timing), so that the duplicate store does real work:
+//!
+//! - (b) the `FoxReachEvent` extractor alone, the plain path;
+//! - (e) the one-call `router`: the layer, the dispatcher and a
+//!   `MemoryStore` (claim and complete per delivery, at its capacity of
+//!   100,000 in steady state);
+//! - (e') the same with a store of 1,000 deliveries, which stays in cache;
+//! - (f) the same router answering a duplicate of a processed delivery.
+//!
+//! `cargo bench --all-features --bench request`; compare (a) to (c) with
+//! (d), and (e) with (b), in the same run.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -18,8 +28,10 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::routing::post;
-use criterion::{Criterion, criterion_group, criterion_main};
-use foxreach_webhooks::http::axum::FoxReachEvent;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, MemoryStore};
+use foxreach_webhooks::event::ReplyReceived;
+use foxreach_webhooks::http::axum::{FoxReachEvent, router};
 use foxreach_webhooks::http::tower::VerifySignatureLayer;
 use foxreach_webhooks::{SIGNATURE_HEADER, Verifier, sign};
 use hmac::{Hmac, KeyInit, Mac};
@@ -31,7 +43,14 @@ const PATH: &str = "/webhooks/foxreach";
 
 /// A `reply.received` event of exactly 1 KiB, its preview padded out.
 fn event_1kib() -> Bytes {
-    let head = r#"{"event":"reply.received","timestamp":"2025-01-15T15:00:00Z","data":{"replyId":"crp_123","campaignId":"cmp_456","leadId":"cld_789","fromEmail":"lead@example.com","subject":"Re: Quick question","bodyPreview":""#;
+    numbered_event_1kib(123)
+}
+
+/// A `reply.received` event of exactly 1 KiB whose reply id is `n`.
+fn numbered_event_1kib(n: u64) -> Bytes {
+    let head = format!(
+        r#"{{"event":"reply.received","timestamp":"2025-01-15T15:00:00Z","data":{{"replyId":"crp_{n:012}","campaignId":"cmp_456","leadId":"cld_789","fromEmail":"lead@example.com","subject":"Re: Quick question","bodyPreview":""#
+    );
     let tail = r#""}}"#;
     let preview = "Thanks for reaching out. ".repeat(64);
     let body = format!("{head}{}{tail}", &preview[..1024 - head.len() - tail.len()]);
@@ -42,6 +61,16 @@ fn event_1kib() -> Bytes {
 async fn typed(FoxReachEvent(event): FoxReachEvent) -> StatusCode {
     black_box(event);
     StatusCode::NO_CONTENT
+}
+
+/// The dispatcher's handler: takes the typed reply and does nothing with it.
+struct Sink;
+
+impl Handler for Sink {
+    async fn reply_received(&self, reply: ReplyReceived, _: Delivery<'_>) -> Handled {
+        black_box(reply);
+        Ok(())
+    }
 }
 
 async fn naive(headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -101,6 +130,44 @@ fn whole_request(c: &mut Criterion) {
             b.to_async(&runtime).iter(|| async { app.clone().oneshot(request(&body, &signature)).await })
         });
     }
+    group.finish();
+
+    let plain = Router::new().route(PATH, post(typed)).with_state(verifier.clone());
+    let dispatching = router(PATH, verifier.clone(), Dispatcher::new(Sink));
+    let small_store = Dispatcher::new(Sink).seen_store(MemoryStore::new().capacity(1_000));
+    let dispatching_small = router(PATH, verifier.clone(), small_store);
+    let status =
+        runtime.block_on(dispatching.clone().oneshot(request(&body, &signature))).expect("infallible").status();
+    assert_eq!(status, StatusCode::OK, "the router accepts the signed event");
+
+    let mut group = c.benchmark_group("request/1 KiB event, a new delivery each time");
+    let mut next = 0u64;
+    let mut fresh = || {
+        next += 1;
+        let body = numbered_event_1kib(next);
+        let signature = sign(SECRET, &body);
+        request(&body, &signature)
+    };
+    group.bench_function("(b) FoxReachEvent alone", |b| {
+        b.to_async(&runtime).iter_batched(&mut fresh, |request| plain.clone().oneshot(request), BatchSize::SmallInput)
+    });
+    group.bench_function("(e) router: layer + dispatcher + MemoryStore", |b| {
+        b.to_async(&runtime).iter_batched(
+            &mut fresh,
+            |request| dispatching.clone().oneshot(request),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("(e') router, MemoryStore of 1,000 (in cache)", |b| {
+        b.to_async(&runtime).iter_batched(
+            &mut fresh,
+            |request| dispatching_small.clone().oneshot(request),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("(f) router, a duplicate", |b| {
+        b.to_async(&runtime).iter(|| async { dispatching.clone().oneshot(request(&body, &signature)).await })
+    });
     group.finish();
 }
 

@@ -27,6 +27,9 @@ use http_body_util::{BodyExt, Full};
 use support::{PATH, fixtures, verifier};
 use tower::ServiceExt;
 
+/// The answer to a delivery the handler processed; a duplicate gets `200 OK`.
+const PROCESSED: StatusCode = StatusCode::NO_CONTENT;
+
 /// What the handler does with the next deliveries.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Behaviour {
@@ -142,10 +145,10 @@ async fn every_event_type_reaches_its_own_method() {
     let app = app(&recorder);
     for (name, body) in fixtures() {
         let (status, text) = send(&app, signed(&verifier(), PATH, body)).await;
-        assert_eq!((status, text.as_str()), (StatusCode::OK, "processed"), "{name}");
+        assert_eq!((status, text.as_str()), (PROCESSED, ""), "{name}");
     }
     let unknown = br#"{"event":"meeting.booked","timestamp":"2025-03-01T12:00:00Z","data":{"meetingId":"mtg_1"}}"#;
-    assert_eq!(send(&app, signed(&verifier(), PATH, &unknown[..])).await.0, StatusCode::OK);
+    assert_eq!(send(&app, signed(&verifier(), PATH, &unknown[..])).await.0, PROCESSED);
 
     let methods: Vec<String> =
         recorder.calls().iter().map(|call| call.split(' ').next().unwrap_or_default().to_owned()).collect();
@@ -161,7 +164,7 @@ async fn a_default_handler_accepts_and_ignores() {
     impl Handler for Nothing {}
     let app = router(PATH, verifier(), Dispatcher::new(Nothing));
     for (name, body) in fixtures() {
-        assert_eq!(send(&app, signed(&verifier(), PATH, body)).await.0, StatusCode::OK, "{name}");
+        assert_eq!(send(&app, signed(&verifier(), PATH, body)).await.0, PROCESSED, "{name}");
     }
 }
 
@@ -186,7 +189,7 @@ async fn a_duplicate_of_a_processed_delivery_is_acknowledged_without_running_aga
     let recorder = Recorder::new();
     let app = app(&recorder);
     let event = lead_created("cld_1");
-    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK);
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, PROCESSED);
     let (status, text) = send(&app, signed_event(&verifier(), PATH, &event)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(text.starts_with("duplicate"), "{text}");
@@ -195,7 +198,7 @@ async fn a_duplicate_of_a_processed_delivery_is_acknowledged_without_running_aga
     // The same event in other bytes is another delivery, with another signature.
     let pretty = serde_json::to_vec_pretty(&event).expect("JSON");
     assert_ne!(pretty, event_json(&event));
-    assert_eq!(send(&app, signed(&verifier(), PATH, pretty)).await.0, StatusCode::OK);
+    assert_eq!(send(&app, signed(&verifier(), PATH, pretty)).await.0, PROCESSED);
     assert_eq!(recorder.calls().len(), 2);
 }
 
@@ -210,7 +213,7 @@ async fn a_retryable_failure_answers_500_and_its_retry_is_processed() {
     assert!(!text.contains("database"), "the handler's error stays in the logs: {text}");
 
     recorder.behave(Behaviour::Succeed);
-    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK);
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, PROCESSED);
     assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK);
     assert_eq!(recorder.calls().len(), 2, "the failure and the retry ran; the duplicate did not");
 }
@@ -247,8 +250,8 @@ async fn concurrent_duplicates_run_the_handler_exactly_once() {
         statuses.push(copy.await.expect("no panic"));
     }
     assert_eq!(recorder.calls(), ["lead_created cld_1"]);
-    assert_eq!(statuses.iter().filter(|&&status| status == StatusCode::OK).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|&status| status == StatusCode::OK || status == StatusCode::CONFLICT));
+    assert_eq!(statuses.iter().filter(|&&status| status == PROCESSED).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&status| status == PROCESSED || status == StatusCode::CONFLICT));
 
     // Once the first is done, FoxReach's retry of a refused copy is acknowledged.
     assert_eq!(send(&app, signed(&verifier(), PATH, body)).await.0, StatusCode::OK);
@@ -271,7 +274,7 @@ async fn a_copy_in_progress_gets_409_with_retry_after() {
     let response = app.clone().oneshot(signed(&verifier(), PATH, body)).await.expect("infallible");
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(response.headers().get(header::RETRY_AFTER).map(|value| value.as_bytes()), Some(&b"60"[..]));
-    assert_eq!(first.await.expect("no panic"), StatusCode::OK);
+    assert_eq!(first.await.expect("no panic"), PROCESSED);
 }
 
 #[tokio::test]
@@ -327,7 +330,7 @@ async fn the_replay_window_refuses_stale_and_future_deliveries_with_403() {
     let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).replay_window(window));
 
     let fresh = event_aged("cld_1", time::Duration::minutes(31));
-    assert_eq!(send(&app, signed_event(&verifier(), PATH, &fresh)).await.0, StatusCode::OK, "a 30-minute retry passes");
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &fresh)).await.0, PROCESSED, "a 30-minute retry passes");
 
     let (status, text) =
         send(&app, signed_event(&verifier(), PATH, &event_aged("cld_2", time::Duration::hours(2)))).await;
@@ -368,7 +371,7 @@ async fn with_a_ttl_covering_the_window_no_replay_is_ever_processed() {
 
     let event = event_aged("cld_1", time::Duration::minutes(1));
     let captured = event_json(&event);
-    assert_eq!(send(&app, signed(&verifier(), PATH, captured.clone())).await.0, StatusCode::OK);
+    assert_eq!(send(&app, signed(&verifier(), PATH, captured.clone())).await.0, PROCESSED);
     // An attacker replays the captured request inside the window: a duplicate.
     let (status, text) = send(&app, signed(&verifier(), PATH, captured)).await;
     assert_eq!(status, StatusCode::OK);
@@ -385,7 +388,7 @@ async fn the_tower_receiver_serves_without_axum_routing() {
     let service = receiver(verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))));
     let response =
         service.clone().oneshot(signed_event(&verifier(), "/", &lead_created("cld_1"))).await.expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status(), PROCESSED);
     let response = service.oneshot(tampered(&verifier(), "/", "{}")).await.expect("infallible");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(recorder.calls(), ["lead_created cld_1"]);

@@ -63,8 +63,30 @@ impl DeliveryKey {
     }
 }
 
+/// The value of a hex digit of either case; `None` for any other byte.
 fn hex_digit(digit: u8) -> Option<u8> {
-    char::from(digit).to_digit(16).and_then(|value| u8::try_from(value).ok())
+    // A table: this runs on every delivery, and `char::to_digit` made the
+    // key cost as much as the duplicate check.
+    const INVALID: u8 = 0xff;
+    const VALUES: [u8; 256] = {
+        let mut values = [INVALID; 256];
+        let mut i = 0;
+        while i < 10 {
+            values[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            values[b'a' as usize + i] = 10 + i as u8;
+            values[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        values
+    };
+    match VALUES[usize::from(digit)] {
+        INVALID => None,
+        value => Some(value),
+    }
 }
 
 /// Lowercase hex, as FoxReach writes the signature.

@@ -46,19 +46,30 @@ impl Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Processed => f.write_str("processed"),
-            Self::Duplicate => f.write_str("duplicate of a delivery already processed; not processed again"),
-            Self::InProgress => f.write_str("duplicate of a delivery being processed now; send it again later"),
+            Self::Stale(stale) => write!(f, "refused: {stale}"),
+            _ => f.write_str(self.fixed_text().unwrap_or_default()),
+        }
+    }
+}
+
+impl Outcome {
+    /// The sentence of every outcome but [`Outcome::Stale`], which says by
+    /// how much: static, so that answering costs no formatting.
+    pub(crate) fn fixed_text(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Processed => "processed",
+            Self::Duplicate => "duplicate of a delivery already processed; not processed again",
+            Self::InProgress => "duplicate of a delivery being processed now; send it again later",
             Self::Failed(error) if error.is_retryable() => {
-                f.write_str("the handler failed; send it again later (the receiver's logs say why)")
+                "the handler failed; send it again later (the receiver's logs say why)"
             }
             Self::Failed(_) => {
-                f.write_str("accepted but not processed: the handler failed permanently (the receiver's logs say why)")
+                "accepted but not processed: the handler failed permanently (the receiver's logs say why)"
             }
-            Self::Stale(stale) => write!(f, "refused: {stale}"),
             Self::StoreUnavailable(_) => {
-                f.write_str("the duplicate store is unavailable; send it again later (the receiver's logs say why)")
+                "the duplicate store is unavailable; send it again later (the receiver's logs say why)"
             }
-        }
+            Self::Stale(_) => return None,
+        })
     }
 }

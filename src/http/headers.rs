@@ -1,9 +1,13 @@
 //! Verifying a request by its `http::HeaderMap`.
 
-use ::http::HeaderMap;
+use ::http::{HeaderMap, HeaderName};
 
 use crate::signature::SignatureShape;
 use crate::{SIGNATURE_HEADER, Verifier, VerifyError};
+
+/// The header's name, made once: looking it up by `&str` parses the name on
+/// every request.
+pub(crate) const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
 
 impl Verifier {
     /// Verifies `body` against the `X-Webhook-Signature` header in `headers`
@@ -32,12 +36,12 @@ impl Verifier {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify_headers(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
-        let mut values = headers.get_all(SIGNATURE_HEADER).iter();
+        let mut values = headers.get_all(SIGNATURE).iter();
         match (values.next(), values.next()) {
             (None, _) => Err(VerifyError::Missing),
             (Some(value), None) => self.verify(body, value.as_bytes()),
             (Some(_), Some(_)) => {
-                let length = headers.get_all(SIGNATURE_HEADER).iter().map(|value| value.len()).sum();
+                let length = headers.get_all(SIGNATURE).iter().map(|value| value.len()).sum();
                 Err(VerifyError::Malformed { length, shape: SignatureShape::Repeated })
             }
         }

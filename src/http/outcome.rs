@@ -16,7 +16,7 @@ impl Outcome {
     ///
     /// | outcome | status | FoxReach retries |
     /// | --- | --- | --- |
-    /// | processed | `200 OK` | no |
+    /// | processed | `204 No Content` | no |
     /// | duplicate of a processed delivery | `200 OK` | no |
     /// | handler failed permanently (logged) | `200 OK` | no: it cannot succeed |
     /// | handler failed, retryable | `500 Internal Server Error` | yes |
@@ -24,12 +24,14 @@ impl Outcome {
     /// | duplicate store unavailable | `503 Service Unavailable` | yes |
     /// | outside the replay window | `403 Forbidden` | yes, and refused again |
     ///
-    /// A stale delivery gets `403`, not `401`: its signature is right, and
-    /// nothing the sender changes about its credentials would help.
+    /// The three 2xx answers differ so that FoxReach's delivery log tells
+    /// them apart. A stale delivery gets `403`, not `401`: its signature is
+    /// right, and nothing the sender changes about its credentials would help.
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Processed | Self::Duplicate => StatusCode::OK,
+            Self::Processed => StatusCode::NO_CONTENT,
+            Self::Duplicate => StatusCode::OK,
             Self::Failed(error) if !error.is_retryable() => StatusCode::OK,
             Self::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InProgress => StatusCode::CONFLICT,
@@ -39,10 +41,19 @@ impl Outcome {
     }
 
     /// The response: [`status`](Self::status), the outcome's sentence as
-    /// plain text, and `Retry-After` where waiting helps.
+    /// plain text (none for `204`), and `Retry-After` where waiting helps.
     #[must_use]
     pub fn into_response(self) -> Response<Full<Bytes>> {
-        let mut response = plain_text(self.status(), self.to_string());
+        if let Self::Processed = self {
+            let mut response = Response::new(Full::default());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            return response;
+        }
+        let text = match self.fixed_text() {
+            Some(text) => Bytes::from_static(text.as_bytes()),
+            None => Bytes::from(self.to_string()),
+        };
+        let mut response = plain_text(self.status(), text);
         if matches!(self, Self::InProgress | Self::StoreUnavailable(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }

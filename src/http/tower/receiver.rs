@@ -13,9 +13,10 @@ use tower_service::Service;
 
 use super::{RequestBody, VerifySignature, VerifySignatureLayer};
 use crate::delivery::{Dispatcher, Handler, SeenStore};
+use crate::http::headers::SIGNATURE;
 use crate::http::plain::plain_text;
 use crate::http::{VerifiedBody, WebhookRejection};
-use crate::{Event, SIGNATURE_HEADER, Verifier};
+use crate::{Event, Verifier};
 
 /// A complete FoxReach receiver as a tower service: [`VerifySignature`]
 /// around a [`Dispatch`] of `dispatcher`. Serve it with hyper, or mount it
@@ -86,8 +87,7 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for Dispatch<H, S> 
         let dispatcher = Arc::clone(&self.dispatcher);
         let verified = request.extensions_mut().remove::<VerifiedBody>();
         let event = request.extensions_mut().remove::<Event>();
-        let signature =
-            request.headers().get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let signature = request.headers().get(SIGNATURE).and_then(|value| value.to_str().ok()).map(str::to_owned);
         Box::pin(async move {
             let (Some(body), Some(signature)) = (verified, signature) else {
                 return Ok(unverified());
