@@ -8,27 +8,30 @@
 //!   security at all, the baseline.
 //!
 //! Then, each request a new delivery (a fresh body and signature made
-//! outside the timing), so that the duplicate store does real work:
+//! outside the timing), so that the duplicate store does real work, the
+//! first three taking turns request by request:
 //!
 //! - (b) the `FoxReachEvent` extractor alone, the plain path;
 //! - (e) the one-call `router`: the layer, the dispatcher and a
 //!   `MemoryStore` (claim and complete per delivery, at its capacity of
 //!   100,000 in steady state);
 //! - (e') the same with a store of 1,000 deliveries, which stays in cache;
-//! - (f) the same router answering a duplicate of a processed delivery.
+//! - (f) the same router answering a duplicate of a processed delivery
+//!   (request built inside the timing).
 //!
-//! `cargo bench --all-features --bench request`; compare (a) to (c) with
-//! (d), and (e) with (b), in the same run.
+//! Within each group the handlers take turns request by request (see
+//! `taking_turns`). `cargo bench --all-features --bench request`; compare
+//! (a) to (c) with (d), and (e) with (b), in the same run.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::routing::post;
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, MemoryStore};
 use foxreach_webhooks::event::ReplyReceived;
 use foxreach_webhooks::http::axum::{FoxReachEvent, router};
@@ -122,15 +125,11 @@ fn whole_request(c: &mut Criterion) {
         ("(d) unverified Json<Value>", Router::new().route(PATH, post(unverified))),
     ];
 
-    let mut group = c.benchmark_group("request/1 KiB event");
-    for (name, app) in apps {
+    for (name, app) in &apps {
         let status = runtime.block_on(app.clone().oneshot(request(&body, &signature))).expect("infallible").status();
         assert_eq!(status, StatusCode::NO_CONTENT, "{name} accepts the signed event");
-        group.bench_function(name, |b| {
-            b.to_async(&runtime).iter(|| async { app.clone().oneshot(request(&body, &signature)).await })
-        });
     }
-    group.finish();
+    taking_turns(c, "request/1 KiB event", &runtime, &apps, 3, || request(&body, &signature));
 
     let plain = Router::new().route(PATH, post(typed)).with_state(verifier.clone());
     let dispatching = router(PATH, verifier.clone(), Dispatcher::new(Sink));
@@ -138,37 +137,72 @@ fn whole_request(c: &mut Criterion) {
     let dispatching_small = router(PATH, verifier.clone(), small_store);
     let status =
         runtime.block_on(dispatching.clone().oneshot(request(&body, &signature))).expect("infallible").status();
-    assert_eq!(status, StatusCode::OK, "the router accepts the signed event");
+    assert_eq!(status, StatusCode::NO_CONTENT, "the router processes the signed event");
 
-    let mut group = c.benchmark_group("request/1 KiB event, a new delivery each time");
+    let apps = [
+        ("(b) FoxReachEvent alone", plain),
+        ("(e) router: layer + dispatcher + MemoryStore", dispatching.clone()),
+        ("(e') router, MemoryStore of 1,000 (in cache)", dispatching_small),
+    ];
     let mut next = 0u64;
-    let mut fresh = || {
+    taking_turns(c, "request/1 KiB event, a new delivery each time", &runtime, &apps, 0, || {
         next += 1;
         let body = numbered_event_1kib(next);
-        let signature = sign(SECRET, &body);
-        request(&body, &signature)
-    };
-    group.bench_function("(b) FoxReachEvent alone", |b| {
-        b.to_async(&runtime).iter_batched(&mut fresh, |request| plain.clone().oneshot(request), BatchSize::SmallInput)
+        request(&body, &sign(SECRET, &body))
     });
-    group.bench_function("(e) router: layer + dispatcher + MemoryStore", |b| {
-        b.to_async(&runtime).iter_batched(
-            &mut fresh,
-            |request| dispatching.clone().oneshot(request),
-            BatchSize::SmallInput,
-        )
-    });
-    group.bench_function("(e') router, MemoryStore of 1,000 (in cache)", |b| {
-        b.to_async(&runtime).iter_batched(
-            &mut fresh,
-            |request| dispatching_small.clone().oneshot(request),
-            BatchSize::SmallInput,
-        )
-    });
-    group.bench_function("(f) router, a duplicate", |b| {
+
+    let mut group = c.benchmark_group("request/1 KiB event, a duplicate");
+    group.bench_function("(f) router", |b| {
         b.to_async(&runtime).iter(|| async { dispatching.clone().oneshot(request(&body, &signature)).await })
     });
     group.finish();
+}
+
+/// Benchmarks `apps` taking turns, request by request, each benchmark timing
+/// only its own requests; then prints each app's total time over every turn
+/// of every benchmark as a ratio to the `baseline` app's. On a shared machine
+/// whose speed drifts by tens of percent over minutes, benchmarks run one
+/// after the other are measured under different conditions; requests that
+/// take turns share them, so those ratios hold where criterion's separate
+/// estimates may not.
+fn taking_turns(
+    c: &mut Criterion,
+    group: &str,
+    runtime: &tokio::runtime::Runtime,
+    apps: &[(&str, Router)],
+    baseline: usize,
+    mut request: impl FnMut() -> Request<Body>,
+) {
+    let mut totals = vec![Duration::ZERO; apps.len()];
+    let mut turns = 0u64;
+    let mut benchmarks = c.benchmark_group(group);
+    for (timed, (name, _)) in apps.iter().enumerate() {
+        benchmarks.bench_function(*name, |b| {
+            b.iter_custom(|iterations| {
+                let mut own = Duration::ZERO;
+                for _ in 0..iterations {
+                    for (turn, (_, app)) in apps.iter().enumerate() {
+                        let request = request();
+                        let started = Instant::now();
+                        let response = runtime.block_on(app.clone().oneshot(request));
+                        let elapsed = started.elapsed();
+                        totals[turn] += elapsed;
+                        if turn == timed {
+                            own += elapsed;
+                        }
+                        black_box(response).expect("infallible");
+                    }
+                }
+                turns += iterations;
+                own
+            })
+        });
+    }
+    benchmarks.finish();
+    println!("{group}: over {turns} turns of every handler, total time as a ratio to {}:", apps[baseline].0);
+    for ((name, _), total) in apps.iter().zip(&totals) {
+        println!("    {name}: {:.2}x", total.as_secs_f64() / totals[baseline].as_secs_f64());
+    }
 }
 
 criterion_group! {

@@ -29,9 +29,14 @@
 //!   (several secrets during a rotation).
 //! - [`event`]: [`Event`], [`EventData`] with one typed payload per documented
 //!   event type, [`EventType`].
+//! - `delivery` (feature `delivery`): a `Handler` per event type, the
+//!   `Dispatcher` with duplicate suppression (`MemoryStore`, `RedisStore`)
+//!   and an opt-in `ReplayWindow`; nothing in it knows HTTP.
 //! - [`http`] (feature `http`): checking an `http::HeaderMap`, the rejection
-//!   type with its statuses, the tower layer (`http::tower`, feature `tower`)
-//!   and the axum extractors (`http::axum`, feature `axum`).
+//!   type with its statuses, the tower layer and `receiver` (`http::tower`,
+//!   feature `tower`), the axum extractors and `router` (`http::axum`,
+//!   feature `axum`), and signed requests for tests (`http::test_util`,
+//!   feature `test-util`).
 //!
 //! # Features
 //!
@@ -40,11 +45,15 @@
 //! | *(none)* | | `verify`, `Verifier`, typed events: no HTTP stack, no async runtime |
 //! | `http` | | `Verifier::verify_headers`, `WebhookRejection`, `VerifiedBody` (the `http` crate) |
 //! | `tower` | | `VerifySignatureLayer` for any tower or hyper service (implies `http`) |
-//! | `axum` | | the `FoxReachEvent` and `VerifiedBody` extractors (implies `http`; axum-core only) |
+//! | `axum` | | the `FoxReachEvent` and `VerifiedBody` extractors; with `delivery`, a one-call `router` (implies `tower`) |
 //! | `tracing` | | rejections logged at debug level: status and reason, never bodies or secrets |
+//! | `delivery` | | handlers per event type, duplicate suppression, the replay window (adds `tracing` for handler failures) |
+//! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers (implies `delivery`) |
+//! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
 //!
 //! A user who only verifies compiles neither tower nor axum; the `tower`
-//! feature does not pull in axum, and `axum` needs only `axum-core`.
+//! feature does not pull in axum, and `axum` uses axum without its default
+//! features.
 //!
 //! # In an axum app
 //!

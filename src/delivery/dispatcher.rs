@@ -26,7 +26,7 @@ use crate::{Event, EventData};
 ///
 /// The HTTP glue turns it into a receiver in one call: see
 /// `foxreach_webhooks::http::axum::router` and
-/// `foxreach_webhooks::http::tower::dispatch` (features `axum` and `tower`).
+/// `foxreach_webhooks::http::tower::receiver` (features `axum` and `tower`).
 ///
 /// # Example
 ///
