@@ -8,20 +8,19 @@
 //!   security at all, the baseline.
 //!
 //! Then, each request a new delivery (a fresh body and signature made
-//! outside the timing), so that the duplicate store does real work, the
-//! first three taking turns request by request:
+//! outside the timing), so that the duplicate store does real work:
 //!
 //! - (b) the `FoxReachEvent` extractor alone, the plain path;
-//! - (e) the one-call `router`: the layer, the dispatcher and a
+//! - (e) the one-call `router`: the extractor's path, the dispatcher and a
 //!   `MemoryStore` (claim and complete per delivery, at its capacity of
 //!   100,000 in steady state);
 //! - (e') the same with a store of 1,000 deliveries, which stays in cache;
 //! - (f) the same router answering a duplicate of a processed delivery
 //!   (request built inside the timing).
 //!
-//! Within each group the handlers take turns request by request (see
-//! `taking_turns`). `cargo bench --all-features --bench request`; compare
-//! (a) to (c) with (d), and (e) with (b), in the same run.
+//! Within each of these two groups the handlers take turns request by
+//! request, and the ratios printed after the group are over all the turns
+//! (see `taking_turns`). `cargo bench --all-features --bench request`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -141,7 +140,7 @@ fn whole_request(c: &mut Criterion) {
 
     let apps = [
         ("(b) FoxReachEvent alone", plain),
-        ("(e) router: layer + dispatcher + MemoryStore", dispatching.clone()),
+        ("(e) router: dispatcher + MemoryStore", dispatching.clone()),
         ("(e') router, MemoryStore of 1,000 (in cache)", dispatching_small),
     ];
     let mut next = 0u64;
