@@ -20,8 +20,11 @@
 //!
 //! Within each of these two groups the handlers take turns request by
 //! request, and the ratios printed after the group are over all the turns
-//! (see `taking_turns`). `cargo bench --all-features --bench request`.
+//! (see `support`). `cargo bench --all-features --bench request`.
 
+mod support;
+
+use std::cell::Cell;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -38,6 +41,7 @@ use foxreach_webhooks::http::tower::VerifySignatureLayer;
 use foxreach_webhooks::{SIGNATURE_HEADER, Verifier, sign};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use support::{Contender, taking_turns};
 use tower::ServiceExt;
 
 const SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2";
@@ -128,7 +132,8 @@ fn whole_request(c: &mut Criterion) {
         let status = runtime.block_on(app.clone().oneshot(request(&body, &signature))).expect("infallible").status();
         assert_eq!(status, StatusCode::NO_CONTENT, "{name} accepts the signed event");
     }
-    taking_turns(c, "request/1 KiB event", &runtime, &apps, 3, || request(&body, &signature));
+    let mut contenders = apps.map(|(name, app)| sending(name, &runtime, app, || request(&body, &signature)));
+    taking_turns(c, "request/1 KiB event", &mut contenders, 3, 1);
 
     let plain = Router::new().route(PATH, post(typed)).with_state(verifier.clone());
     let dispatching = router(PATH, verifier.clone(), Dispatcher::new(Sink));
@@ -143,12 +148,14 @@ fn whole_request(c: &mut Criterion) {
         ("(e) router: dispatcher + MemoryStore", dispatching.clone()),
         ("(e') router, MemoryStore of 1,000 (in cache)", dispatching_small),
     ];
-    let mut next = 0u64;
-    taking_turns(c, "request/1 KiB event, a new delivery each time", &runtime, &apps, 0, || {
-        next += 1;
-        let body = numbered_event_1kib(next);
+    let next = Cell::new(0u64);
+    let fresh = || {
+        next.set(next.get() + 1);
+        let body = numbered_event_1kib(next.get());
         request(&body, &sign(SECRET, &body))
-    });
+    };
+    let mut contenders = apps.map(|(name, app)| sending(name, &runtime, app, fresh));
+    taking_turns(c, "request/1 KiB event, a new delivery each time", &mut contenders, 0, 1);
 
     let mut group = c.benchmark_group("request/1 KiB event, a duplicate");
     group.bench_function("(f) router", |b| {
@@ -157,50 +164,27 @@ fn whole_request(c: &mut Criterion) {
     group.finish();
 }
 
-/// Benchmarks `apps` taking turns, request by request, each benchmark timing
-/// only its own requests; then prints each app's total time over every turn
-/// of every benchmark as a ratio to the `baseline` app's. On a shared machine
-/// whose speed drifts by tens of percent over minutes, benchmarks run one
-/// after the other are measured under different conditions; requests that
-/// take turns share them, so those ratios hold where criterion's separate
-/// estimates may not.
-fn taking_turns(
-    c: &mut Criterion,
-    group: &str,
-    runtime: &tokio::runtime::Runtime,
-    apps: &[(&str, Router)],
-    baseline: usize,
-    mut request: impl FnMut() -> Request<Body>,
-) {
-    let mut totals = vec![Duration::ZERO; apps.len()];
-    let mut turns = 0u64;
-    let mut benchmarks = c.benchmark_group(group);
-    for (timed, (name, _)) in apps.iter().enumerate() {
-        benchmarks.bench_function(*name, |b| {
-            b.iter_custom(|iterations| {
-                let mut own = Duration::ZERO;
-                for _ in 0..iterations {
-                    for (turn, (_, app)) in apps.iter().enumerate() {
-                        let request = request();
-                        let started = Instant::now();
-                        let response = runtime.block_on(app.clone().oneshot(request));
-                        let elapsed = started.elapsed();
-                        totals[turn] += elapsed;
-                        if turn == timed {
-                            own += elapsed;
-                        }
-                        black_box(response).expect("infallible");
-                    }
-                }
-                turns += iterations;
-                own
-            })
-        });
-    }
-    benchmarks.finish();
-    println!("{group}: over {turns} turns of every handler, total time as a ratio to {}:", apps[baseline].0);
-    for ((name, _), total) in apps.iter().zip(&totals) {
-        println!("    {name}: {:.2}x", total.as_secs_f64() / totals[baseline].as_secs_f64());
+/// A contender that sends requests from `request` to `app`, timing only the
+/// round trip through the router.
+fn sending<'a>(
+    name: &'a str,
+    runtime: &'a tokio::runtime::Runtime,
+    app: Router,
+    mut request: impl FnMut() -> Request<Body> + 'a,
+) -> Contender<'a> {
+    Contender {
+        name,
+        run: Box::new(move |calls| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..calls {
+                let request = request();
+                let started = Instant::now();
+                let response = runtime.block_on(app.clone().oneshot(request));
+                elapsed += started.elapsed();
+                black_box(response).expect("infallible");
+            }
+            elapsed
+        }),
     }
 }
 

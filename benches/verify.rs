@@ -6,18 +6,46 @@
 //! decoded first (what a receiver must do) and with the tag pre-decoded.
 //! Then typed event parsing against parsing into `serde_json::Value`.
 //!
-//! `cargo bench --bench verify`; report ratios to the floor measured in the
-//! same run, since absolute times vary with the machine and its load.
+//! The verify contenders take turns (see `support`), and the ratios to the
+//! floor printed after each size are over all their turns. `cargo bench
+//! --bench verify`.
+
+mod support;
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use foxreach_webhooks::{Event, Verifier, sign, verify};
 use sha2::{Digest, Sha256};
+use support::{Contender, taking_turns};
 
 const SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2";
 const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 1024 * 1024];
+
+/// Calls per turn: enough for a turn to take microseconds, so that reading
+/// the clock around it costs next to nothing.
+fn calls_per_turn(size: usize) -> u32 {
+    match size {
+        0..=64 => 64,
+        65..=1024 => 8,
+        _ => 1,
+    }
+}
+
+/// A contender that calls `call` in a timed loop.
+fn timed<'a>(name: &'a str, mut call: impl FnMut() + 'a) -> Contender<'a> {
+    Contender {
+        name,
+        run: Box::new(move |calls| {
+            let started = Instant::now();
+            for _ in 0..calls {
+                call();
+            }
+            started.elapsed()
+        }),
+    }
+}
 
 fn verify_path(c: &mut Criterion) {
     let verifier = Verifier::new(SECRET).expect("the secret is not empty");
@@ -26,27 +54,29 @@ fn verify_path(c: &mut Criterion) {
         let body: Vec<u8> = (0..size).map(|i| b"{\"event\":\"email.sent\"}"[i % 22]).collect();
         let signature = sign(SECRET, &body);
         let tag = hex::decode(&signature).expect("hex");
+        let (body, signature, tag) = (&body, &signature, &tag);
+        let (verifier, ring_key) = (&verifier, &ring_key);
 
-        let mut group = c.benchmark_group(format!("verify/{size}"));
-        group.throughput(Throughput::Bytes(size as u64));
-        group.bench_function("sha256 floor", |b| b.iter(|| Sha256::digest(black_box(&body))));
-        group.bench_function("Verifier::verify", |b| {
-            b.iter(|| verifier.verify(black_box(&body), black_box(&signature)))
-        });
-        group.bench_function("verify (keyed per call)", |b| {
-            b.iter(|| verify(SECRET, black_box(&body), black_box(&signature)))
-        });
-        group.bench_function("ring hex+verify", |b| {
-            b.iter(|| {
+        let mut contenders = [
+            timed("sha256 floor", || {
+                black_box(Sha256::digest(black_box(body)));
+            }),
+            timed("Verifier::verify", || {
+                black_box(verifier.verify(black_box(body), black_box(signature))).expect("verifies");
+            }),
+            timed("verify (keyed per call)", || {
+                black_box(verify(SECRET, black_box(body), black_box(signature))).expect("verifies");
+            }),
+            timed("ring hex+verify", || {
                 let mut tag = [0u8; 32];
-                hex::decode_to_slice(black_box(&signature), &mut tag).expect("hex");
-                ring::hmac::verify(&ring_key, black_box(&body), &tag)
-            })
-        });
-        group.bench_function("ring verify (tag pre-decoded)", |b| {
-            b.iter(|| ring::hmac::verify(&ring_key, black_box(&body), black_box(&tag)))
-        });
-        group.finish();
+                hex::decode_to_slice(black_box(signature), &mut tag).expect("hex");
+                black_box(ring::hmac::verify(ring_key, black_box(body), &tag)).expect("verifies");
+            }),
+            timed("ring verify (tag pre-decoded)", || {
+                black_box(ring::hmac::verify(ring_key, black_box(body), black_box(tag))).expect("verifies");
+            }),
+        ];
+        taking_turns(c, &format!("verify/{size}"), &mut contenders, 0, calls_per_turn(size));
     }
 }
 

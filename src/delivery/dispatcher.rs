@@ -2,7 +2,7 @@
 //! handler, and what to remember afterwards.
 
 use super::seen::{Claim, MemoryStore, SeenStore};
-use super::{Delivery, Handled, Handler, Outcome, ReplayWindow};
+use super::{Delivery, Handled, Handler, HandlerError, Outcome, ReplayWindow};
 use crate::{Event, EventData};
 
 /// Runs a [`Handler`] for each verified delivery, with duplicate suppression
@@ -134,7 +134,9 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
         if let Err(error) = settled {
             log_store_error("settle", &error);
         }
-        log_failure(&outcome, &delivery);
+        if let Outcome::Failed(error) = &outcome {
+            log_failure(error, &delivery);
+        }
         outcome
     }
 
@@ -158,25 +160,29 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
 }
 
 /// A permanent failure is acknowledged, so this log is its only trace.
-fn log_failure(outcome: &Outcome, delivery: &Delivery<'_>) {
-    if let Outcome::Failed(error) = outcome {
-        match error.is_retryable() {
-            true => tracing::warn!(
-                target: "foxreach_webhooks::delivery",
-                key = %delivery.key,
-                error = %error.source(),
-                "handler failed; FoxReach will retry",
-            ),
-            false => tracing::error!(
-                target: "foxreach_webhooks::delivery",
-                key = %delivery.key,
-                error = %error.source(),
-                "handler failed permanently; the delivery is acknowledged and will not be retried",
-            ),
-        }
+/// Out of line, like the next: the logging code is large and rarely runs,
+/// and kept inline it crowded the success path out of the instruction cache.
+#[cold]
+#[inline(never)]
+fn log_failure(error: &HandlerError, delivery: &Delivery<'_>) {
+    match error.is_retryable() {
+        true => tracing::warn!(
+            target: "foxreach_webhooks::delivery",
+            key = %delivery.key,
+            error = %error.source(),
+            "handler failed; FoxReach will retry",
+        ),
+        false => tracing::error!(
+            target: "foxreach_webhooks::delivery",
+            key = %delivery.key,
+            error = %error.source(),
+            "handler failed permanently; the delivery is acknowledged and will not be retried",
+        ),
     }
 }
 
+#[cold]
+#[inline(never)]
 fn log_store_error(step: &str, error: &super::StoreError) {
     tracing::error!(target: "foxreach_webhooks::delivery", step, %error, "duplicate store failed");
 }

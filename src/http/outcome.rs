@@ -41,22 +41,39 @@ impl Outcome {
     }
 
     /// The response: [`status`](Self::status), the outcome's sentence as
-    /// plain text (none for `204`), and `Retry-After` where waiting helps.
+    /// plain text (nothing for `204`), and `Retry-After` where waiting helps.
+    /// With feature `axum`, `Outcome` is also `IntoResponse`.
     #[must_use]
-    pub fn into_response(self) -> Response<Full<Bytes>> {
-        if let Self::Processed = self {
-            let mut response = Response::new(Full::default());
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            return response;
-        }
-        let text = match self.fixed_text() {
-            Some(text) => Bytes::from_static(text.as_bytes()),
-            None => Bytes::from(self.to_string()),
+    pub fn into_http_response(self) -> Response<Full<Bytes>> {
+        let retry_later = self.retry_later();
+        let mut response = match self.body() {
+            Some(text) => plain_text(self.status(), text),
+            None => {
+                let mut response = Response::new(Full::default());
+                *response.status_mut() = self.status();
+                response
+            }
         };
-        let mut response = plain_text(self.status(), text);
-        if matches!(self, Self::InProgress | Self::StoreUnavailable(_)) {
+        if retry_later {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response
+    }
+
+    /// The response body: the outcome's sentence, or nothing for `204`.
+    pub(crate) fn body(&self) -> Option<Bytes> {
+        match self {
+            Self::Processed => None,
+            _ => Some(match self.fixed_text() {
+                Some(text) => Bytes::from_static(text.as_bytes()),
+                None => Bytes::from(self.to_string()),
+            }),
+        }
+    }
+
+    /// Whether FoxReach is asked to wait before retrying: the refusal is for
+    /// a passing reason.
+    pub(crate) fn retry_later(&self) -> bool {
+        matches!(self, Self::InProgress | Self::StoreUnavailable(_))
     }
 }

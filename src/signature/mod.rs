@@ -22,7 +22,7 @@
 //! ```
 
 mod error;
-mod hex;
+pub(crate) mod hex;
 mod key;
 mod verifier;
 

@@ -8,3 +8,17 @@ impl IntoResponse for WebhookRejection {
         (self.status(), self.body_text()).into_response()
     }
 }
+
+/// Answers with the outcome's status, its sentence as plain text (nothing
+/// for `204`) and `Retry-After` where waiting helps: the same response as
+/// [`Outcome::into_http_response`](crate::delivery::Outcome::into_http_response).
+#[cfg(feature = "delivery")]
+impl IntoResponse for crate::delivery::Outcome {
+    fn into_response(self) -> Response {
+        match self.body() {
+            // A bare status: no body to box, nothing to allocate.
+            None if !self.retry_later() => self.status().into_response(),
+            _ => self.into_http_response().into_response(),
+        }
+    }
+}

@@ -42,29 +42,23 @@ use crate::{Event, Verifier};
 /// # Ok::<(), foxreach_webhooks::SecretError>(())
 /// ```
 pub fn router<H: Handler, S: SeenStore>(path: &str, verifier: Verifier, dispatcher: Dispatcher<H, S>) -> Router {
-    let receiver = Receiver { verifier, dispatcher: Arc::new(dispatcher) };
+    let receiver = Arc::new(Receiver { verifier, dispatcher });
     Router::new().route(path, post(receive::<H, S>)).with_state(receiver)
 }
 
-/// The router's state.
+/// The router's state, behind one `Arc`: one reference count per request.
 struct Receiver<H, S> {
     verifier: Verifier,
-    dispatcher: Arc<Dispatcher<H, S>>,
+    dispatcher: Dispatcher<H, S>,
 }
 
-impl<H, S> Clone for Receiver<H, S> {
-    fn clone(&self) -> Self {
-        Self { verifier: self.verifier.clone(), dispatcher: Arc::clone(&self.dispatcher) }
-    }
-}
-
-impl<H, S> FromRef<Receiver<H, S>> for Verifier {
-    fn from_ref(receiver: &Receiver<H, S>) -> Self {
+impl<H, S> FromRef<Arc<Receiver<H, S>>> for Verifier {
+    fn from_ref(receiver: &Arc<Receiver<H, S>>) -> Self {
         receiver.verifier.clone()
     }
 }
 
-async fn receive<H: Handler, S: SeenStore>(State(receiver): State<Receiver<H, S>>, request: Request) -> Response {
+async fn receive<H: Handler, S: SeenStore>(State(receiver): State<Arc<Receiver<H, S>>>, request: Request) -> Response {
     // A cheap clone (the value shares its bytes), taken before the body
     // extractor consumes the request.
     let signature = request.headers().get(SIGNATURE).cloned();
@@ -75,7 +69,7 @@ async fn receive<H: Handler, S: SeenStore>(State(receiver): State<Receiver<H, S>
     // Verification passed, so the header is there and is 64 hex digits.
     let signature = signature.as_ref().and_then(|value| value.to_str().ok()).unwrap_or_default();
     match Event::from_slice(&body) {
-        Ok(event) => receiver.dispatcher.dispatch(event, &body, signature).await.into_response().into_response(),
+        Ok(event) => receiver.dispatcher.dispatch(event, &body, signature).await.into_response(),
         Err(error) => {
             let rejection = WebhookRejection::from_parse(error);
             rejection.log();

@@ -100,7 +100,7 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for Dispatch<H, S> 
                     return Ok(plain_text(rejection.status(), rejection.body_text()));
                 }
             };
-            Ok(dispatcher.dispatch(event, &body, &signature).await.into_response())
+            Ok(dispatcher.dispatch(event, &body, &signature).await.into_http_response())
         })
     }
 }
