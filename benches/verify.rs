@@ -15,7 +15,7 @@ mod support;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use foxreach_webhooks::{Event, Verifier, sign, verify};
 use sha2::{Digest, Sha256};
 use support::{Contender, taking_turns};
@@ -88,23 +88,20 @@ fn parse(c: &mut Criterion) {
     assert_eq!(payloads.len(), 11, "one fixture per event type");
     let bytes: usize = payloads.iter().map(Vec::len).sum();
 
-    let mut group = c.benchmark_group("parse/11 docs payloads");
-    group.throughput(Throughput::Bytes(bytes as u64));
-    group.bench_with_input(BenchmarkId::from_parameter("serde_json::Value"), &payloads, |b, payloads| {
-        b.iter(|| {
+    let payloads = &payloads;
+    let mut contenders = [
+        timed("serde_json::Value", || {
             for body in payloads {
                 black_box(serde_json::from_slice::<serde_json::Value>(black_box(body)).expect("JSON"));
             }
-        })
-    });
-    group.bench_with_input(BenchmarkId::from_parameter("Event::from_slice"), &payloads, |b, payloads| {
-        b.iter(|| {
+        }),
+        timed("Event::from_slice", || {
             for body in payloads {
                 black_box(Event::from_slice(black_box(body)).expect("an event"));
             }
-        })
-    });
-    group.finish();
+        }),
+    ];
+    taking_turns(c, &format!("parse/11 docs payloads, {bytes} bytes"), &mut contenders, 0, 1);
 }
 
 criterion_group! {

@@ -52,8 +52,12 @@ pub(crate) fn taking_turns(
         });
     }
     benchmarks.finish();
+    if turns == 0 {
+        return; // every benchmark of the group was filtered out
+    }
     println!("{group}: {turns} turns of {calls} call(s) each; total time as a ratio to {}:", names[baseline]);
     for (name, total) in names.iter().zip(&totals) {
-        println!("    {name}: {:.3}x", total.as_secs_f64() / totals[baseline].as_secs_f64());
+        let per_call = *total / u32::try_from(turns * u64::from(calls)).unwrap_or(u32::MAX);
+        println!("    {name}: {:.3}x ({per_call:.2?} a call)", total.as_secs_f64() / totals[baseline].as_secs_f64());
     }
 }
