@@ -67,9 +67,11 @@ struct State {
     /// Every delivery remembered, in progress or done: one map, so that a
     /// claim and its completion cost one lookup each.
     seen: HashMap<Short, Mark, KeyHasher>,
-    /// The done entries by deadline. Every one has the same TTL and time
-    /// only moves forward, so insertion order is deadline order, and expiry
-    /// and eviction pop from the front.
+    /// The done entries in the order they were completed, each with its
+    /// deadline: expiry and eviction pop from the front. Every entry has the
+    /// same TTL, counted from its claim, so this is deadline order but for
+    /// handlers that overlap; a record whose entry was replaced since is
+    /// skipped when popped.
     order: VecDeque<(Short, Millis)>,
     /// How many entries of `seen` are in progress; expired ones are swept
     /// only when this reaches the capacity.
@@ -204,8 +206,15 @@ impl MemoryStore {
         let State { seen, order, pending } = &mut *state;
         let claimed = match seen.entry(key) {
             // Already done (a copy whose lease ran out was processed twice):
-            // keep the first deadline, so that each entry has one place in `order`.
-            Entry::Occupied(entry) if entry.get().is_done() => return,
+            // keep the first deadline while it lasts, or record it anew.
+            Entry::Occupied(mut entry) if entry.get().is_done() => {
+                let now = clock();
+                if entry.get().until() > now {
+                    return;
+                }
+                entry.insert(Mark::done(deadline(now, self.ttl)));
+                now
+            }
             Entry::Occupied(mut entry) => {
                 let claimed = entry.get().until().saturating_sub(millis(self.lease));
                 entry.insert(Mark::done(deadline(claimed, self.ttl)));
@@ -366,6 +375,7 @@ impl SeenStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn key(n: u64) -> Short {
         Short([n, 0])
@@ -411,6 +421,80 @@ mod tests {
         store.claim_now(key(2), 0).ok();
         assert!(store.claim_now(key(3), 5).is_err());
         assert_eq!(store.claim_now(key(3), 10).ok(), Some(Claim::New), "expired leases are swept");
+    }
+
+    /// What a test delivery does next.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Claim(u8),
+        /// Settles the claim at this index among those not yet settled:
+        /// complete if `true`, release if `false`.
+        Settle(usize, bool),
+        Wait(u64),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => (0u8..4).prop_map(Step::Claim),
+            3 => (0usize..8, any::<bool>()).prop_map(|(index, complete)| Step::Settle(index, complete)),
+            2 => (0u64..25).prop_map(Step::Wait),
+        ]
+    }
+
+    proptest! {
+        /// Against the documented rules, kept in a plain map: a mark is live
+        /// until its deadline; a claim wins unless a live mark exists; a
+        /// completion turns the claim into a done mark for the TTL from the
+        /// claim (or from now, if its mark is gone); a release forgets a mark
+        /// in progress. With room to spare nothing is evicted, so every claim
+        /// must answer exactly as the rules say, whatever the interleaving.
+        #[test]
+        fn claims_answer_as_the_rules_say(steps in proptest::collection::vec(step(), 1..80)) {
+            const LEASE: Millis = 10;
+            const TTL: Millis = 30;
+            let store = MemoryStore::new().lease(Duration::from_millis(LEASE)).ttl(Duration::from_millis(TTL));
+            let mut rules: HashMap<u8, (bool, Millis)> = HashMap::new(); // key: (done, until)
+            let mut unsettled: Vec<u8> = Vec::new();
+            let mut now: Millis = 0;
+            for step in steps {
+                match step {
+                    Step::Wait(millis) => now += millis,
+                    Step::Claim(k) => {
+                        let expected = match rules.get(&k) {
+                            Some(&(true, until)) if until > now => Claim::Done,
+                            Some(&(false, until)) if until > now => Claim::InProgress,
+                            _ => {
+                                rules.insert(k, (false, now + LEASE));
+                                unsettled.push(k);
+                                Claim::New
+                            }
+                        };
+                        prop_assert_eq!(store.claim_now(key(u64::from(k)), now).ok(), Some(expected), "claim {} at {}", k, now);
+                    }
+                    Step::Settle(index, complete) if !unsettled.is_empty() => {
+                        let k = unsettled.remove(index % unsettled.len());
+                        if complete {
+                            match rules.get(&k).copied() {
+                                Some((true, until)) if until > now => {}
+                                Some((false, until)) => {
+                                    rules.insert(k, (true, until - LEASE + TTL));
+                                }
+                                _ => {
+                                    rules.insert(k, (true, now + TTL));
+                                }
+                            }
+                            store.complete_now(key(u64::from(k)), || now);
+                        } else {
+                            if rules.get(&k).is_some_and(|&(done, _)| !done) {
+                                rules.remove(&k);
+                            }
+                            store.release_now(key(u64::from(k)));
+                        }
+                    }
+                    Step::Settle(..) => {}
+                }
+            }
+        }
     }
 
     #[test]
