@@ -82,50 +82,49 @@ impl Recorder {
     }
 }
 
-/// Through an `Arc`, so that the test keeps a handle on what was recorded.
-struct Shared(Arc<Recorder>);
-
-impl Handler for Shared {
+/// Handed to the dispatcher as an `Arc` (which is a handler too), so that
+/// the test keeps a handle on what was recorded.
+impl Handler for Recorder {
     async fn email_sent(&self, data: EmailSent, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("email_sent {}", data.email_log_id), delivery).await
+        self.record(format!("email_sent {}", data.email_log_id), delivery).await
     }
     async fn email_failed(&self, data: EmailFailed, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("email_failed {}", data.email_log_id), delivery).await
+        self.record(format!("email_failed {}", data.email_log_id), delivery).await
     }
     async fn email_bounced(&self, data: EmailBounced, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("email_bounced {}", data.email_log_id), delivery).await
+        self.record(format!("email_bounced {}", data.email_log_id), delivery).await
     }
     async fn email_opened(&self, data: EmailOpened, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("email_opened {}", data.email_log_id), delivery).await
+        self.record(format!("email_opened {}", data.email_log_id), delivery).await
     }
     async fn reply_received(&self, data: ReplyReceived, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("reply_received {}", data.reply_id), delivery).await
+        self.record(format!("reply_received {}", data.reply_id), delivery).await
     }
     async fn reply_categorized(&self, data: ReplyCategorized, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("reply_categorized {}", data.reply_id), delivery).await
+        self.record(format!("reply_categorized {}", data.reply_id), delivery).await
     }
     async fn campaign_started(&self, data: CampaignStarted, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("campaign_started {}", data.campaign_id), delivery).await
+        self.record(format!("campaign_started {}", data.campaign_id), delivery).await
     }
     async fn campaign_paused(&self, data: CampaignPaused, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("campaign_paused {}", data.campaign_id), delivery).await
+        self.record(format!("campaign_paused {}", data.campaign_id), delivery).await
     }
     async fn campaign_completed(&self, data: CampaignCompleted, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("campaign_completed {}", data.campaign_id), delivery).await
+        self.record(format!("campaign_completed {}", data.campaign_id), delivery).await
     }
     async fn lead_created(&self, data: LeadCreated, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("lead_created {}", data.lead_id), delivery).await
+        self.record(format!("lead_created {}", data.lead_id), delivery).await
     }
     async fn lead_updated(&self, data: LeadUpdated, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("lead_updated {}", data.lead_id), delivery).await
+        self.record(format!("lead_updated {}", data.lead_id), delivery).await
     }
     async fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> Handled {
-        self.0.record(format!("unknown {}", event.event), delivery).await
+        self.record(format!("unknown {}", event.event), delivery).await
     }
 }
 
 fn app(recorder: &Arc<Recorder>) -> Router {
-    router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(recorder))))
+    router(PATH, verifier(), Dispatcher::new(Arc::clone(recorder)))
 }
 
 async fn send(app: &Router, request: Request<Full<Bytes>>) -> (StatusCode, String) {
@@ -281,7 +280,7 @@ async fn a_copy_in_progress_gets_409_with_retry_after() {
 async fn a_delivery_is_processed_again_once_its_ttl_expired() {
     let recorder = Recorder::new();
     let store = MemoryStore::new().ttl(Duration::from_millis(300));
-    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).seen_store(store));
+    let app = router(PATH, verifier(), Dispatcher::new(Arc::clone(&recorder)).seen_store(store));
     let event = lead_created("cld_1");
     send(&app, signed_event(&verifier(), PATH, &event)).await;
     send(&app, signed_event(&verifier(), PATH, &event)).await;
@@ -309,7 +308,7 @@ impl SeenStore for Down {
 #[tokio::test]
 async fn a_store_that_is_down_gets_503_and_runs_nothing() {
     let recorder = Recorder::new();
-    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).seen_store(Down));
+    let app = router(PATH, verifier(), Dispatcher::new(Arc::clone(&recorder)).seen_store(Down));
     let response = app.oneshot(signed_event(&verifier(), PATH, &lead_created("cld_1"))).await.expect("infallible");
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers().contains_key(header::RETRY_AFTER));
@@ -327,7 +326,7 @@ fn event_aged(lead: &str, age: time::Duration) -> Event {
 async fn the_replay_window_refuses_stale_and_future_deliveries_with_403() {
     let recorder = Recorder::new();
     let window = ReplayWindow::new(ReplayWindow::COVERS_RETRIES);
-    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).replay_window(window));
+    let app = router(PATH, verifier(), Dispatcher::new(Arc::clone(&recorder)).replay_window(window));
 
     let fresh = event_aged("cld_1", time::Duration::minutes(31));
     assert_eq!(send(&app, signed_event(&verifier(), PATH, &fresh)).await.0, PROCESSED, "a 30-minute retry passes");
@@ -354,7 +353,7 @@ async fn a_window_shorter_than_the_retry_schedule_drops_real_retries() {
     // the window is off by default and its documentation warns about it.
     let recorder = Recorder::new();
     let window = ReplayWindow::new(Duration::from_secs(10 * 60));
-    let app = router(PATH, verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))).replay_window(window));
+    let app = router(PATH, verifier(), Dispatcher::new(Arc::clone(&recorder)).replay_window(window));
     let retry = event_aged("cld_1", time::Duration::minutes(36));
     assert_eq!(send(&app, signed_event(&verifier(), PATH, &retry)).await.0, StatusCode::FORBIDDEN);
     assert!(recorder.calls().is_empty());
@@ -364,7 +363,7 @@ async fn a_window_shorter_than_the_retry_schedule_drops_real_retries() {
 async fn with_a_ttl_covering_the_window_no_replay_is_ever_processed() {
     let recorder = Recorder::new();
     let window = ReplayWindow::new(Duration::from_secs(60 * 60));
-    let dispatcher = Dispatcher::new(Shared(Arc::clone(&recorder)))
+    let dispatcher = Dispatcher::new(Arc::clone(&recorder))
         .seen_store(MemoryStore::new().ttl(Duration::from_secs(60 * 60)))
         .replay_window(window);
     let app = router(PATH, verifier(), dispatcher);
@@ -385,7 +384,7 @@ async fn with_a_ttl_covering_the_window_no_replay_is_ever_processed() {
 #[tokio::test]
 async fn the_tower_receiver_serves_without_axum_routing() {
     let recorder = Recorder::new();
-    let service = receiver(verifier(), Dispatcher::new(Shared(Arc::clone(&recorder))));
+    let service = receiver(verifier(), Dispatcher::new(Arc::clone(&recorder)));
     let response =
         service.clone().oneshot(signed_event(&verifier(), "/", &lead_created("cld_1"))).await.expect("infallible");
     assert_eq!(response.status(), PROCESSED);

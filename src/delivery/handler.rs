@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::{self, Future};
+use std::sync::Arc;
 
 use super::{DeliveryKey, HandlerError};
 use crate::event::{
@@ -115,6 +116,66 @@ pub trait Handler: Send + Sync + 'static {
     /// name and raw `data`. Accepted and ignored unless overridden.
     fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
         ignore(event, delivery)
+    }
+}
+
+/// A shared handler is a handler: keep an `Arc` to reach the application's
+/// state (or, in tests, what the handler recorded) after handing it over.
+impl<H: Handler> Handler for Arc<H> {
+    fn email_sent(&self, data: EmailSent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).email_sent(data, delivery)
+    }
+
+    fn email_failed(&self, data: EmailFailed, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).email_failed(data, delivery)
+    }
+
+    fn email_bounced(&self, data: EmailBounced, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).email_bounced(data, delivery)
+    }
+
+    fn email_opened(&self, data: EmailOpened, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).email_opened(data, delivery)
+    }
+
+    fn reply_received(&self, data: ReplyReceived, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).reply_received(data, delivery)
+    }
+
+    fn reply_categorized(
+        &self,
+        data: ReplyCategorized,
+        delivery: Delivery<'_>,
+    ) -> impl Future<Output = Handled> + Send {
+        (**self).reply_categorized(data, delivery)
+    }
+
+    fn campaign_started(&self, data: CampaignStarted, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).campaign_started(data, delivery)
+    }
+
+    fn campaign_paused(&self, data: CampaignPaused, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).campaign_paused(data, delivery)
+    }
+
+    fn campaign_completed(
+        &self,
+        data: CampaignCompleted,
+        delivery: Delivery<'_>,
+    ) -> impl Future<Output = Handled> + Send {
+        (**self).campaign_completed(data, delivery)
+    }
+
+    fn lead_created(&self, data: LeadCreated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).lead_created(data, delivery)
+    }
+
+    fn lead_updated(&self, data: LeadUpdated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).lead_updated(data, delivery)
+    }
+
+    fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+        (**self).unknown(event, delivery)
     }
 }
 

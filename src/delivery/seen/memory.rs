@@ -127,9 +127,10 @@ impl MemoryStore {
         self
     }
 
-    /// How long a processed delivery is remembered. Keep it longer than
-    /// FoxReach's retries take (36 minutes) and at least as long as any
-    /// [`ReplayWindow`](crate::delivery::ReplayWindow).
+    /// How long a processed delivery is remembered, counted from its claim
+    /// (which spares a second clock read; handlers take milliseconds). Keep
+    /// it longer than FoxReach's retries take (36 minutes) and at least as
+    /// long as any [`ReplayWindow`](crate::delivery::ReplayWindow).
     #[must_use]
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
