@@ -133,7 +133,7 @@ fn whole_request(c: &mut Criterion) {
         assert_eq!(status, StatusCode::NO_CONTENT, "{name} accepts the signed event");
     }
     let mut contenders = apps.map(|(name, app)| sending(name, &runtime, app, || request(&body, &signature)));
-    taking_turns(c, "request/1 KiB event", &mut contenders, 3, 1);
+    taking_turns(c, "request/1 KiB event", &mut contenders, 3, requests_per_turn());
 
     let plain = Router::new().route(PATH, post(typed)).with_state(verifier.clone());
     let dispatching = router(PATH, verifier.clone(), Dispatcher::new(Sink));
@@ -155,13 +155,22 @@ fn whole_request(c: &mut Criterion) {
         request(&body, &sign(SECRET, &body))
     };
     let mut contenders = apps.map(|(name, app)| sending(name, &runtime, app, fresh));
-    taking_turns(c, "request/1 KiB event, a new delivery each time", &mut contenders, 0, 1);
+    taking_turns(c, "request/1 KiB event, a new delivery each time", &mut contenders, 0, requests_per_turn());
 
     let mut group = c.benchmark_group("request/1 KiB event, a duplicate");
     group.bench_function("(f) router", |b| {
         b.to_async(&runtime).iter(|| async { dispatching.clone().oneshot(request(&body, &signature)).await })
     });
     group.finish();
+}
+
+/// Requests each handler serves per turn: `REQUESTS_PER_TURN`, or 1. With
+/// 1, each request follows another handler's, so caches are as cold as on a
+/// server with mixed traffic; with 32, a handler's code warms up as on a
+/// server that only receives webhooks, while turns still take well under a
+/// millisecond.
+fn requests_per_turn() -> u32 {
+    std::env::var("REQUESTS_PER_TURN").ok().and_then(|value| value.parse().ok()).unwrap_or(1)
 }
 
 /// A contender that sends requests from `request` to `app`, timing only the
