@@ -2,7 +2,7 @@
 //! handler, and what to remember afterwards.
 
 use super::seen::{Claim, MemoryStore, SeenStore};
-use super::{Delivery, Handled, Handler, HandlerError, Outcome, ReplayWindow};
+use super::{Delivery, DeliveryKey, Handled, Handler, HandlerError, Outcome, ReplayWindow};
 use crate::{Event, EventData};
 
 /// Runs a [`Handler`] for each verified delivery, with duplicate suppression
@@ -104,13 +104,20 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     /// `body`, which `signature` signed. Never call it before verifying: it
     /// trusts its input.
     pub async fn dispatch(&self, event: Event, body: &[u8], signature: &str) -> Outcome {
+        let key = DeliveryKey::from_signature(signature).unwrap_or_else(|| DeliveryKey::of_body(body));
+        self.dispatch_keyed(event, body, signature, key).await
+    }
+
+    /// As [`dispatch`](Self::dispatch), for the HTTP glue, which has the key
+    /// already: verification compared the signature with the MAC it decodes to.
+    pub(crate) async fn dispatch_keyed(&self, event: Event, body: &[u8], signature: &str, key: DeliveryKey) -> Outcome {
         if let Some(window) = &self.window
             && let Err(stale) = window.check(&event.timestamp)
         {
             return Outcome::Stale(stale);
         }
         let Event { timestamp, data, .. } = event;
-        let delivery = Delivery::new(&timestamp, body, signature);
+        let delivery = Delivery { timestamp: &timestamp, body, signature, key };
         match self.store.claim(&delivery.key).await {
             Ok(Claim::New) => {}
             Ok(Claim::InProgress) => return Outcome::InProgress,

@@ -29,19 +29,34 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// # }
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct VerifiedBody(pub(super) Bytes);
+pub struct VerifiedBody {
+    bytes: Bytes,
+    /// The MAC that verified it, which identifies the delivery: kept so that
+    /// the dispatcher behind the layer need not decode the header again.
+    mac: [u8; 32],
+}
 
 impl VerifiedBody {
+    pub(super) fn new(bytes: Bytes, mac: [u8; 32]) -> Self {
+        Self { bytes, mac }
+    }
+
+    /// The MAC that verified the body: the signature header's digits, decoded.
+    #[cfg(feature = "delivery")]
+    pub(crate) fn mac(&self) -> [u8; 32] {
+        self.mac
+    }
+
     /// The body bytes.
     #[must_use]
     pub fn bytes(&self) -> &Bytes {
-        &self.0
+        &self.bytes
     }
 
     /// The body bytes, without copying.
     #[must_use]
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.bytes
     }
 }
 
@@ -49,18 +64,18 @@ impl Deref for VerifiedBody {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 }
 
 impl AsRef<[u8]> for VerifiedBody {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 }
 
 impl fmt::Debug for VerifiedBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifiedBody").field("len", &self.0.len()).finish_non_exhaustive()
+        f.debug_struct("VerifiedBody").field("len", &self.bytes.len()).finish_non_exhaustive()
     }
 }

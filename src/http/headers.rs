@@ -36,10 +36,30 @@ impl Verifier {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify_headers(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
+        self.verify_header_value(headers, body).map(drop)
+    }
+
+    /// As [`verify_headers`](Self::verify_headers), returning what the
+    /// dispatcher needs next: the header's value, borrowed (it is 64 hex
+    /// digits once verified), and the MAC that matched. One header lookup
+    /// and no decoding, on every delivery.
+    pub(crate) fn verify_header_value<'h>(
+        &self,
+        headers: &'h HeaderMap,
+        body: &[u8],
+    ) -> Result<(&'h str, [u8; 32]), VerifyError> {
         let mut values = headers.get_all(SIGNATURE).iter();
         match (values.next(), values.next()) {
             (None, _) => Err(VerifyError::Missing),
-            (Some(value), None) => self.verify(body, value.as_bytes()),
+            (Some(value), None) => {
+                let mac = self.verified_mac(body, value.as_bytes())?;
+                // Always text: only hex digits verify.
+                let text = std::str::from_utf8(value.as_bytes()).map_err(|_| VerifyError::Malformed {
+                    length: value.len(),
+                    shape: SignatureShape::of(value.as_bytes()),
+                })?;
+                Ok((text, mac))
+            }
             (Some(_), Some(_)) => {
                 let length = headers.get_all(SIGNATURE).iter().map(|value| value.len()).sum();
                 Err(VerifyError::Malformed { length, shape: SignatureShape::Repeated })

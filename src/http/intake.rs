@@ -49,8 +49,17 @@ where
 
 /// Verifies collected bytes against the request's signature header.
 pub(crate) fn verify(verifier: &Verifier, headers: &HeaderMap, bytes: Bytes) -> Result<VerifiedBody, WebhookRejection> {
-    verifier.verify_headers(headers, &bytes)?;
-    Ok(VerifiedBody(bytes))
+    verify_signed(verifier, headers, bytes).map(|(body, _)| body)
+}
+
+/// As [`verify`], also returning the signature header's value, borrowed.
+pub(crate) fn verify_signed<'h>(
+    verifier: &Verifier,
+    headers: &'h HeaderMap,
+    bytes: Bytes,
+) -> Result<(VerifiedBody, &'h str), WebhookRejection> {
+    let (signature, mac) = verifier.verify_header_value(headers, &bytes)?;
+    Ok((VerifiedBody::new(bytes, mac), signature))
 }
 
 impl WebhookRejection {

@@ -61,7 +61,7 @@ impl Outcome {
     }
 
     /// The response body: the outcome's sentence, or nothing for `204`.
-    pub(crate) fn body(&self) -> Option<Bytes> {
+    fn body(&self) -> Option<Bytes> {
         match self {
             Self::Processed => None,
             _ => Some(match self.fixed_text() {
@@ -73,7 +73,7 @@ impl Outcome {
 
     /// Whether FoxReach is asked to wait before retrying: the refusal is for
     /// a passing reason.
-    pub(crate) fn retry_later(&self) -> bool {
+    fn retry_later(&self) -> bool {
         matches!(self, Self::InProgress | Self::StoreUnavailable(_))
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use subtle::Choice;
+use subtle::{Choice, ConditionallySelectable};
 
 use super::error::{SecretError, SignatureShape, VerifyError};
 use super::hex::{MAC_HEX_LEN, encode_mac, is_hex, is_hex_of};
@@ -103,6 +103,21 @@ impl Verifier {
         verify_with(&self.keys, body, signature.as_ref())
     }
 
+    /// As [`verify`](Self::verify), returning the MAC that matched: the
+    /// signature's 64 hex digits decoded, at no cost (they were compared
+    /// with it), for the glue to identify the delivery by.
+    pub(crate) fn verified_mac(&self, body: &[u8], signature: &[u8]) -> Result<[u8; 32], VerifyError> {
+        let mut verified = [0u32; 8];
+        check(&self.keys, body, signature, |mac, matched| {
+            // Kept without a branch, so that timing does not tell which
+            // secret matched.
+            for (kept, &word) in verified.iter_mut().zip(mac) {
+                kept.conditional_assign(&word, matched);
+            }
+        })?;
+        Ok(to_bytes(verified))
+    }
+
     /// The signature FoxReach would send for `body`, as lowercase hex, made
     /// with the first secret. Useful for tests and for local senders.
     #[must_use]
@@ -119,6 +134,18 @@ impl fmt::Debug for Verifier {
 
 /// The check shared by [`Verifier::verify`] and the free [`verify`](super::verify).
 pub(super) fn verify_with(keys: &[Key], body: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    check(keys, body, signature, |_, _| {})
+}
+
+/// Compares `signature` with each key's MAC over `body`, showing `keep`
+/// every MAC and whether it matched. Generic over `keep`, so that plain
+/// verification compiles to the comparison alone.
+fn check(
+    keys: &[Key],
+    body: &[u8],
+    signature: &[u8],
+    mut keep: impl FnMut(&[u32; 8], Choice),
+) -> Result<(), VerifyError> {
     let malformed = || VerifyError::Malformed { length: signature.len(), shape: SignatureShape::of(signature) };
     if signature.is_empty() {
         return Err(VerifyError::Missing);
@@ -126,13 +153,25 @@ pub(super) fn verify_with(keys: &[Key], body: &[u8], signature: &[u8]) -> Result
     let digits = <&[u8; MAC_HEX_LEN]>::try_from(signature).map_err(|_| malformed())?;
     let mut matched = Choice::from(0);
     for key in keys {
-        matched |= is_hex_of(digits, &key.mac(body));
+        let mac = key.mac(body);
+        let this = is_hex_of(digits, &mac);
+        keep(&mac, this);
+        matched |= this;
     }
     match bool::from(matched) {
         true => Ok(()),
         false if is_hex(digits) => Err(VerifyError::Mismatch),
         false => Err(malformed()),
     }
+}
+
+/// A MAC's big-endian words as its 32 bytes.
+fn to_bytes(words: [u32; 8]) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for (four, word) in bytes.as_chunks_mut::<4>().0.iter_mut().zip(words) {
+        *four = word.to_be_bytes();
+    }
+    bytes
 }
 
 /// Lowercase hex of `key`'s MAC over `body`.
@@ -148,6 +187,21 @@ mod tests {
     fn is_send_sync_and_cheap_to_share() {
         fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
         assert_send_sync::<Verifier>();
+    }
+
+    #[test]
+    fn the_mac_returned_is_the_matching_secrets_whichever_it_is() {
+        let verifier = Verifier::from_secrets(["old-secret", "new-secret"]).expect("secrets are not empty");
+        let body = b"{}";
+        for secret in ["old-secret", "new-secret"] {
+            let signature = super::super::sign(secret, body);
+            let decoded = hex::decode(&signature).expect("hex");
+            assert_eq!(verifier.verified_mac(body, signature.as_bytes()).map(Vec::from), Ok(decoded.clone()));
+            let upper = signature.to_uppercase();
+            assert_eq!(verifier.verified_mac(body, upper.as_bytes()).map(Vec::from), Ok(decoded));
+        }
+        let forged = super::super::sign("other-secret", body);
+        assert_eq!(verifier.verified_mac(body, forged.as_bytes()), Err(VerifyError::Mismatch));
     }
 
     #[test]

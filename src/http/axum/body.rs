@@ -1,8 +1,10 @@
 use ::axum::RequestExt;
+use ::axum::body::Body;
 use ::axum::extract::{FromRef, FromRequest, Request};
+use ::http::request::Parts;
 
 use crate::Verifier;
-use crate::http::intake::{collect, verify};
+use crate::http::intake::{collect, verify_signed};
 use crate::http::{DEFAULT_BODY_LIMIT, VerifiedBody, WebhookRejection};
 
 /// Extracts the verified raw body: the one the layer stored, or the request's
@@ -15,15 +17,26 @@ where
     type Rejection = WebhookRejection;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(verified) = request.extensions().get::<VerifiedBody>() {
-            return Ok(verified.clone());
-        }
-        let verifier = Verifier::from_ref(state);
         let (parts, body) = request.with_limited_body().into_parts();
-        let verified = match collect(&parts.headers, body, DEFAULT_BODY_LIMIT).await {
-            Ok(bytes) => verify(&verifier, &parts.headers, bytes),
-            Err(rejection) => Err(rejection),
-        };
-        verified.inspect_err(WebhookRejection::log)
+        read(&parts, body, &Verifier::from_ref(state)).await.map(|(verified, _)| verified)
     }
+}
+
+/// The verified body of a request split into `parts` and `body`: the one the
+/// layer stored, or the request's own, read and verified with `verifier`.
+/// In the second case, also the signature header's value, which the router
+/// hands on to the dispatcher without looking it up again.
+pub(crate) async fn read<'p>(
+    parts: &'p Parts,
+    body: Body,
+    verifier: &Verifier,
+) -> Result<(VerifiedBody, Option<&'p str>), WebhookRejection> {
+    if let Some(verified) = parts.extensions.get::<VerifiedBody>() {
+        return Ok((verified.clone(), None));
+    }
+    let verified = match collect(&parts.headers, body, DEFAULT_BODY_LIMIT).await {
+        Ok(bytes) => verify_signed(verifier, &parts.headers, bytes),
+        Err(rejection) => Err(rejection),
+    };
+    verified.map(|(body, signature)| (body, Some(signature))).inspect_err(WebhookRejection::log)
 }

@@ -15,9 +15,9 @@ impl IntoResponse for WebhookRejection {
 #[cfg(feature = "delivery")]
 impl IntoResponse for crate::delivery::Outcome {
     fn into_response(self) -> Response {
-        match self.body() {
-            // A bare status: no body to box, nothing to allocate.
-            None if !self.retry_later() => self.status().into_response(),
+        match self {
+            // The common answer, a bare 204: no body to box, nothing to allocate.
+            Self::Processed => self.status().into_response(),
             _ => self.into_http_response().into_response(),
         }
     }

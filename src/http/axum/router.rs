@@ -1,13 +1,14 @@
 use std::sync::Arc;
 
-use ::axum::Router;
-use ::axum::extract::{FromRef, FromRequest, Request, State};
+use ::axum::extract::{Request, State};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
+use ::axum::{RequestExt, Router};
 
-use crate::delivery::{Dispatcher, Handler, SeenStore};
+use super::body::read;
+use crate::delivery::{DeliveryKey, Dispatcher, Handler, SeenStore};
+use crate::http::WebhookRejection;
 use crate::http::headers::SIGNATURE;
-use crate::http::{VerifiedBody, WebhookRejection};
 use crate::{Event, Verifier};
 
 /// A complete FoxReach receiver as an axum [`Router`]: `POST path` verifies
@@ -52,24 +53,21 @@ struct Receiver<H, S> {
     dispatcher: Dispatcher<H, S>,
 }
 
-impl<H, S> FromRef<Arc<Receiver<H, S>>> for Verifier {
-    fn from_ref(receiver: &Arc<Receiver<H, S>>) -> Self {
-        receiver.verifier.clone()
-    }
-}
-
 async fn receive<H: Handler, S: SeenStore>(State(receiver): State<Arc<Receiver<H, S>>>, request: Request) -> Response {
-    // A cheap clone (the value shares its bytes), taken before the body
-    // extractor consumes the request.
-    let signature = request.headers().get(SIGNATURE).cloned();
-    let body = match VerifiedBody::from_request(request, &receiver).await {
-        Ok(body) => body,
+    let (mut parts, body) = request.with_limited_body().into_parts();
+    // Behind `VerifySignatureLayer`, the layer may have parsed the event.
+    let parsed = parts.extensions.remove::<Event>();
+    let (body, signature) = match read(&parts, body, &receiver.verifier).await {
+        Ok(read) => read,
         Err(rejection) => return rejection.into_response(),
     };
-    // Verification passed, so the header is there and is 64 hex digits.
-    let signature = signature.as_ref().and_then(|value| value.to_str().ok()).unwrap_or_default();
-    match Event::from_slice(&body) {
-        Ok(event) => receiver.dispatcher.dispatch(event, &body, signature).await.into_response(),
+    // Only behind the layer is the header still to be read; it verified it.
+    let signature = signature.or_else(|| parts.headers.get(SIGNATURE)?.to_str().ok()).unwrap_or_default();
+    match parsed.map_or_else(|| Event::from_slice(&body), Ok) {
+        Ok(event) => {
+            let key = DeliveryKey::new(body.mac());
+            receiver.dispatcher.dispatch_keyed(event, &body, signature, key).await.into_response()
+        }
         Err(error) => {
             let rejection = WebhookRejection::from_parse(error);
             rejection.log();

@@ -12,7 +12,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{RequestBody, VerifySignature, VerifySignatureLayer};
-use crate::delivery::{Dispatcher, Handler, SeenStore};
+use crate::delivery::{DeliveryKey, Dispatcher, Handler, SeenStore};
 use crate::http::headers::SIGNATURE;
 use crate::http::plain::plain_text;
 use crate::http::{VerifiedBody, WebhookRejection};
@@ -85,14 +85,11 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for Dispatch<H, S> 
 
     fn call(&mut self, mut request: Request<RequestBody>) -> Self::Future {
         let dispatcher = Arc::clone(&self.dispatcher);
-        let verified = request.extensions_mut().remove::<VerifiedBody>();
-        let event = request.extensions_mut().remove::<Event>();
-        let signature = request.headers().get(SIGNATURE).and_then(|value| value.to_str().ok()).map(str::to_owned);
         Box::pin(async move {
-            let (Some(body), Some(signature)) = (verified, signature) else {
+            let Some(body) = request.extensions_mut().remove::<VerifiedBody>() else {
                 return Ok(unverified());
             };
-            let event = match event.map_or_else(|| Event::from_slice(&body), Ok) {
+            let event = match request.extensions_mut().remove::<Event>().map_or_else(|| Event::from_slice(&body), Ok) {
                 Ok(event) => event,
                 Err(error) => {
                     let rejection = WebhookRejection::from_parse(error);
@@ -100,7 +97,10 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for Dispatch<H, S> 
                     return Ok(plain_text(rejection.status(), rejection.body_text()));
                 }
             };
-            Ok(dispatcher.dispatch(event, &body, &signature).await.into_http_response())
+            // The layer verified this header, so it is there and is text.
+            let signature = request.headers().get(SIGNATURE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+            let key = DeliveryKey::new(body.mac());
+            Ok(dispatcher.dispatch_keyed(event, &body, signature, key).await.into_http_response())
         })
     }
 }
