@@ -37,12 +37,13 @@ pub struct VerifiedBody {
 }
 
 impl VerifiedBody {
+    #[cfg(any(feature = "tower", feature = "axum"))]
     pub(super) fn new(bytes: Bytes, mac: [u8; 32]) -> Self {
         Self { bytes, mac }
     }
 
     /// The MAC that verified the body: the signature header's digits, decoded.
-    #[cfg(feature = "delivery")]
+    #[cfg(all(feature = "delivery", any(feature = "tower", feature = "axum")))]
     pub(crate) fn mac(&self) -> [u8; 32] {
         self.mac
     }

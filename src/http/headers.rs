@@ -1,6 +1,6 @@
 //! Verifying a request by its `http::HeaderMap`.
 
-use ::http::{HeaderMap, HeaderName};
+use ::http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::signature::SignatureShape;
 use crate::{SIGNATURE_HEADER, Verifier, VerifyError};
@@ -36,34 +36,37 @@ impl Verifier {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify_headers(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
-        self.verify_header_value(headers, body).map(drop)
+        self.verify(body, signature_value(headers)?.as_bytes())
     }
 
     /// As [`verify_headers`](Self::verify_headers), returning what the
     /// dispatcher needs next: the header's value, borrowed (it is 64 hex
     /// digits once verified), and the MAC that matched. One header lookup
     /// and no decoding, on every delivery.
+    #[cfg(any(feature = "tower", feature = "axum"))]
     pub(crate) fn verify_header_value<'h>(
         &self,
         headers: &'h HeaderMap,
         body: &[u8],
     ) -> Result<(&'h str, [u8; 32]), VerifyError> {
-        let mut values = headers.get_all(SIGNATURE).iter();
-        match (values.next(), values.next()) {
-            (None, _) => Err(VerifyError::Missing),
-            (Some(value), None) => {
-                let mac = self.verified_mac(body, value.as_bytes())?;
-                // Always text: only hex digits verify.
-                let text = std::str::from_utf8(value.as_bytes()).map_err(|_| VerifyError::Malformed {
-                    length: value.len(),
-                    shape: SignatureShape::of(value.as_bytes()),
-                })?;
-                Ok((text, mac))
-            }
-            (Some(_), Some(_)) => {
-                let length = headers.get_all(SIGNATURE).iter().map(|value| value.len()).sum();
-                Err(VerifyError::Malformed { length, shape: SignatureShape::Repeated })
-            }
+        let value = signature_value(headers)?.as_bytes();
+        let mac = self.verified_mac(body, value)?;
+        // Always text: only hex digits verify.
+        let text = std::str::from_utf8(value)
+            .map_err(|_| VerifyError::Malformed { length: value.len(), shape: SignatureShape::of(value) })?;
+        Ok((text, mac))
+    }
+}
+
+/// The one `X-Webhook-Signature` value of `headers`.
+fn signature_value(headers: &HeaderMap) -> Result<&HeaderValue, VerifyError> {
+    let mut values = headers.get_all(SIGNATURE).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Err(VerifyError::Missing),
+        (Some(value), None) => Ok(value),
+        (Some(_), Some(_)) => {
+            let length = headers.get_all(SIGNATURE).iter().map(HeaderValue::len).sum();
+            Err(VerifyError::Malformed { length, shape: SignatureShape::Repeated })
         }
     }
 }
@@ -71,7 +74,6 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ::http::HeaderValue;
 
     #[test]
     fn one_header_of_any_case_is_read_and_two_are_malformed() {
