@@ -1,5 +1,5 @@
 //! The axum extractors, with and without the layer, in process.
-#![cfg(all(feature = "axum", feature = "tower"))]
+#![cfg(all(feature = "axum", feature = "tower", feature = "test-util"))]
 
 mod support;
 

@@ -1,5 +1,5 @@
 //! Real HTTP over loopback TCP: axum::serve and plain hyper, with a hyper client.
-#![cfg(all(feature = "axum", feature = "tower"))]
+#![cfg(all(feature = "axum", feature = "tower", feature = "test-util"))]
 
 mod support;
 

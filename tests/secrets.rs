@@ -1,6 +1,6 @@
 //! No public type that can hold a secret, and no rejection, ever shows the
 //! secret or the MAC the receiver computed.
-#![cfg(all(feature = "axum", feature = "tower"))]
+#![cfg(all(feature = "axum", feature = "tower", feature = "test-util"))]
 
 mod support;
 

@@ -1,5 +1,5 @@
 //! The tower layer in process: what reaches the inner service, and what is refused with which status.
-#![cfg(feature = "tower")]
+#![cfg(all(feature = "tower", feature = "test-util"))]
 
 mod support;
 

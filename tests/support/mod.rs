@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use foxreach_webhooks::{SIGNATURE_HEADER, Verifier, sign};
+use foxreach_webhooks::{SIGNATURE_HEADER, Verifier};
 use http::Request;
 use http_body::{Body, Frame};
 use http_body_util::Full;
@@ -52,13 +52,13 @@ pub(crate) fn compact(body: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(body).expect("fixtures are JSON")).expect("JSON")
 }
 
-/// A POST of `body` signed with `secret`.
+/// A POST of `body` to [`PATH`] signed with `secret`.
 pub(crate) fn signed_with(secret: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
-    let body = body.into();
-    Request::post(PATH).header(SIGNATURE_HEADER, sign(secret, &body)).body(Full::new(body)).expect("a valid request")
+    let verifier = Verifier::new(secret).expect("test secrets are not empty");
+    foxreach_webhooks::http::test_util::signed(&verifier, PATH, body)
 }
 
-/// A POST of `body` signed with the docs secret.
+/// A POST of `body` to [`PATH`] signed with the docs secret.
 pub(crate) fn signed(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
     signed_with(SECRET, body)
 }
