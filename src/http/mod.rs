@@ -31,7 +31,7 @@ mod headers;
 mod intake;
 #[cfg(feature = "delivery")]
 mod outcome;
-#[cfg(feature = "delivery")]
+#[cfg(any(feature = "tower", feature = "delivery"))]
 mod plain;
 mod rejection;
 #[cfg(feature = "test-util")]

@@ -3,7 +3,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use ::http::request::Parts;
-use ::http::{HeaderValue, Request, Response, header};
+use ::http::{Request, Response};
 use bytes::Bytes;
 use http_body::Body;
 use http_body_util::Limited;
@@ -15,6 +15,7 @@ use super::{Config, RequestBody, ResponseBody};
 use crate::Event;
 use crate::http::WebhookRejection;
 use crate::http::intake::verify;
+use crate::http::plain::text_response;
 use crate::http::rejection::BoxError;
 
 pin_project! {
@@ -122,8 +123,5 @@ fn prepare(
 /// The response to a refused request: its status and plain-text reason.
 fn refuse<B>(rejection: WebhookRejection) -> Response<ResponseBody<B>> {
     rejection.log();
-    let mut response = Response::new(ResponseBody::rejection(rejection.body_text()));
-    *response.status_mut() = rejection.status();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    response
+    text_response(rejection.status(), ResponseBody::rejection(rejection.body_text()))
 }
