@@ -2,7 +2,7 @@
 //! handler, and what to remember afterwards.
 
 use super::seen::{Claim, MemoryStore, SeenStore};
-use super::{Delivery, DeliveryKey, Handled, Handler, HandlerError, Outcome, ReplayWindow};
+use super::{Delivery, DeliveryKey, Handler, HandlerError, Outcome, ReplayWindow};
 use crate::{Event, EventData};
 
 /// Runs a [`Handler`] for each verified delivery, with duplicate suppression
@@ -103,9 +103,9 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     /// Handles one delivery whose signature verified: `event` parsed from
     /// `body`, which `signature` signed. Never call it before verifying: it
     /// trusts its input.
-    pub async fn dispatch(&self, event: Event, body: &[u8], signature: &str) -> Outcome {
+    pub fn dispatch(&self, event: Event, body: &[u8], signature: &str) -> impl Future<Output = Outcome> + Send {
         let key = DeliveryKey::from_signature(signature).unwrap_or_else(|| DeliveryKey::of_body(body));
-        self.dispatch_keyed(event, body, signature, key).await
+        self.dispatch_keyed(event, body, signature, key)
     }
 
     /// As [`dispatch`](Self::dispatch), for the HTTP glue, which has the key
@@ -127,7 +127,26 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
                 return Outcome::StoreUnavailable(error);
             }
         }
-        let outcome = match self.handle(data, delivery).await {
+        // The match is written out here rather than in a method of its own:
+        // an `async fn` stores its arguments beside the futures it awaits,
+        // and the extra copy of the event made every request's future (and
+        // its moves) larger.
+        let handler = &self.handler;
+        let handled = match data {
+            EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
+            EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
+            EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
+            EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
+            EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
+            EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
+            EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
+            EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
+            EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
+            EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
+            EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
+            EventData::Unknown(event) => handler.unknown(event, delivery).await,
+        };
+        let outcome = match handled {
             Ok(()) => Outcome::Processed,
             Err(error) => Outcome::Failed(error),
         };
@@ -145,24 +164,6 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
             log_failure(error, &delivery);
         }
         outcome
-    }
-
-    async fn handle(&self, data: EventData, delivery: Delivery<'_>) -> Handled {
-        let handler = &self.handler;
-        match data {
-            EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
-            EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
-            EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
-            EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
-            EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
-            EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
-            EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
-            EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
-            EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
-            EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
-            EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
-            EventData::Unknown(event) => handler.unknown(event, delivery).await,
-        }
     }
 }
 
