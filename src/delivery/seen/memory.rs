@@ -94,9 +94,9 @@ struct Mark(Millis);
 
 impl Mark {
     const DONE: Millis = 1 << 63;
-    /// No delivery: distinct from every mark, since deadlines stay below
-    /// `DONE - 1` (see [`deadline`]).
-    const EMPTY: Self = Self(Millis::MAX);
+    /// No delivery: a processed one that expired at the store's start, so
+    /// that every rule for expired marks covers empty places too.
+    const EMPTY: Self = Self(Self::DONE);
 
     fn pending(until: Millis) -> Self {
         Self(until & !Self::DONE)
@@ -115,30 +115,34 @@ impl Mark {
     }
 }
 
-impl Slot {
-    const EMPTY: Self = Self { key: Short([0; 2]), mark: Mark::EMPTY };
-
-    /// Whether a new delivery may take this place: nothing is here, or what
-    /// is here has expired.
-    fn is_free(&self, now: Millis) -> bool {
-        self.mark == Mark::EMPTY || self.mark.until() <= now
-    }
+/// Where a key stands in its set.
+enum Place {
+    /// At this index (its mark may have expired).
+    Found(usize),
+    /// Not here; a new delivery would take this index: a free place (empty,
+    /// or expired), or else the processed delivery that expires first.
+    Room(usize),
+    /// Not here, and every place holds a delivery in progress.
+    Full,
 }
 
 impl Set {
-    /// The place of `key`, if it is remembered here (expired or not).
-    fn find(&mut self, key: Short) -> Option<&mut Slot> {
-        self.0.iter_mut().find(|slot| slot.key == key && slot.mark != Mark::EMPTY)
-    }
-
-    /// A place for a new delivery: a free one, or else the processed
-    /// delivery that expires first. `None` if every place holds a delivery
-    /// in progress.
-    fn room(&mut self, now: Millis) -> Option<&mut Slot> {
-        self.0
-            .iter_mut()
-            .filter(|slot| slot.is_free(now) || slot.mark.is_done())
-            .min_by_key(|slot| if slot.is_free(now) { 0 } else { slot.mark.until() })
+    /// Where `key` stands in this set.
+    fn place(&self, key: Short, now: Millis) -> Place {
+        if let Some(index) = self.0.iter().position(|slot| slot.key == key) {
+            return Place::Found(index);
+        }
+        // Free places rank first, then processed deliveries by deadline;
+        // deliveries in progress are never taken over.
+        let rank = |slot: &Slot| match slot.mark.until() {
+            until if until <= now => 0,
+            until if slot.mark.is_done() => until,
+            _ => Millis::MAX,
+        };
+        match self.0.iter().map(rank).enumerate().min_by_key(|&(_, rank)| rank) {
+            Some((index, rank)) if rank < Millis::MAX => Place::Room(index),
+            _ => Place::Full,
+        }
     }
 }
 
@@ -229,59 +233,67 @@ impl MemoryStore {
 
     fn claim_now(&self, key: Short, now: Millis) -> Result<Claim, StoreError> {
         let lease = Mark::pending(deadline(now, self.lease));
-        self.in_set(key, |set| {
-            if let Some(slot) = set.find(key) {
-                if slot.mark.until() > now {
-                    return Ok(if slot.mark.is_done() { Claim::Done } else { Claim::InProgress });
+        self.in_set(key, |set| match set.place(key, now) {
+            Place::Found(index) => {
+                let mark = &mut set.0[index].mark;
+                if mark.until() > now {
+                    return Ok(if mark.is_done() { Claim::Done } else { Claim::InProgress });
                 }
                 // Expired: a lease whose holder is gone, or a TTL that ran out.
-                slot.mark = lease;
-                return Ok(Claim::New);
+                *mark = lease;
+                Ok(Claim::New)
             }
-            match set.room(now) {
-                Some(slot) => {
-                    *slot = Slot { key, mark: lease };
-                    Ok(Claim::New)
-                }
-                None => Err(StoreError::new(format!("{WAYS} deliveries of one set are already in progress"))),
+            Place::Room(index) => {
+                set.0[index] = Slot { key, mark: lease };
+                Ok(Claim::New)
             }
+            Place::Full => Err(StoreError::new(format!("{WAYS} deliveries of one set are already in progress"))),
         })
     }
 
     /// Marks `key` done for the TTL, counted from its claim: the claim's time
     /// is in its lease, which spares reading the clock again.
-    fn complete_now(&self, key: Short, clock: impl FnOnce() -> Millis) {
+    fn complete_now(&self, key: Short, clock: impl Fn() -> Millis) {
         let (ttl, lease) = (self.ttl, self.lease);
-        self.in_set(key, |set| match set.find(key) {
-            Some(slot) if !slot.mark.is_done() => {
-                let claimed = slot.mark.until().saturating_sub(millis(lease));
-                slot.mark = Mark::done(deadline(claimed, ttl));
-            }
-            // Already done (a copy whose lease ran out was processed twice):
-            // keep the first deadline while it lasts, or record it anew.
-            Some(slot) => {
-                let now = clock();
-                if slot.mark.until() <= now {
-                    slot.mark = Mark::done(deadline(now, ttl));
+        self.in_set(key, |set| {
+            // Found almost always, and then the time is not needed: look
+            // with none first.
+            let place = match set.place(key, 0) {
+                Place::Found(index) => Place::Found(index),
+                _ => set.place(key, clock()),
+            };
+            match place {
+                Place::Found(index) => {
+                    let mark = &mut set.0[index].mark;
+                    if !mark.is_done() {
+                        let claimed = mark.until().saturating_sub(millis(lease));
+                        *mark = Mark::done(deadline(claimed, ttl));
+                        return;
+                    }
+                    // Already done (a copy whose lease ran out was processed
+                    // twice): keep the first deadline while it lasts, or
+                    // record it anew.
+                    let now = clock();
+                    if mark.until() <= now {
+                        *mark = Mark::done(deadline(now, ttl));
+                    }
                 }
-            }
-            // Forgotten since its claim. With no room (every place in
-            // progress), a duplicate would be processed again, never lost.
-            None => {
-                let now = clock();
-                if let Some(slot) = set.room(now) {
-                    *slot = Slot { key, mark: Mark::done(deadline(now, ttl)) };
-                }
+                // Forgotten since its claim.
+                Place::Room(index) => set.0[index] = Slot { key, mark: Mark::done(deadline(clock(), ttl)) },
+                // Every place in progress: a duplicate would be processed
+                // again, never lost.
+                Place::Full => {}
             }
         });
     }
 
     fn release_now(&self, key: Short) {
         self.in_set(key, |set| {
-            if let Some(slot) = set.find(key)
-                && !slot.mark.is_done()
+            if let Place::Found(index) = set.place(key, 0)
+                && !set.0[index].mark.is_done()
             {
-                *slot = Slot::EMPTY;
+                // The key stays, so that it is found here if claimed again.
+                set.0[index].mark = Mark::EMPTY;
             }
         });
     }
@@ -290,7 +302,7 @@ impl MemoryStore {
 /// A table for `capacity` deliveries, with room for three times as many.
 fn table(capacity: usize) -> Box<[Set]> {
     let sets = capacity.saturating_mul(ROOM).div_ceil(WAYS).max(1);
-    vec![Set([Slot::EMPTY; WAYS]); sets].into_boxed_slice()
+    vec![Set([Slot { key: Short([0; 2]), mark: Mark::EMPTY }; WAYS]); sets].into_boxed_slice()
 }
 
 /// Hashes a key by folding its two halves with a per-store random seed.
@@ -501,7 +513,7 @@ mod tests {
         }
         let sets = store.lock();
         let remembered = |key: Short| {
-            sets[store.set_of(key, sets.len())].0.iter().any(|slot| slot.key == key && slot.mark != Mark::EMPTY)
+            sets[store.set_of(key, sets.len())].0.iter().any(|slot| slot.key == key && slot.mark.until() > 0)
         };
         (0..count).filter(|&n| !remembered(mac(n))).count()
     }
