@@ -110,60 +110,68 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
 
     /// As [`dispatch`](Self::dispatch), for the HTTP glue, which has the key
     /// already: verification compared the signature with the MAC it decodes to.
-    pub(crate) async fn dispatch_keyed(&self, event: Event, body: &[u8], signature: &str, key: DeliveryKey) -> Outcome {
-        if let Some(window) = &self.window
-            && let Err(stale) = window.check(&event.timestamp)
-        {
-            return Outcome::Stale(stale);
-        }
+    ///
+    /// Not an `async fn`, and the handler's match is not in one either: an
+    /// `async fn` keeps its arguments beside its locals and the futures it
+    /// awaits, which held the event three times over in every request's
+    /// future. Here the event is taken apart before the future is made.
+    pub(crate) fn dispatch_keyed(
+        &self,
+        event: Event,
+        body: &[u8],
+        signature: &str,
+        key: DeliveryKey,
+    ) -> impl Future<Output = Outcome> + Send {
+        let stale = self.window.as_ref().and_then(|window| window.check(&event.timestamp).err());
         let Event { timestamp, data, .. } = event;
-        let delivery = Delivery { timestamp: &timestamp, body, signature, key };
-        match self.store.claim(&delivery.key).await {
-            Ok(Claim::New) => {}
-            Ok(Claim::InProgress) => return Outcome::InProgress,
-            Ok(Claim::Done) => return Outcome::Duplicate,
-            Err(error) => {
-                log_store_error("claim", &error);
-                return Outcome::StoreUnavailable(error);
+        async move {
+            if let Some(stale) = stale {
+                return Outcome::Stale(stale);
             }
+            let delivery = Delivery { timestamp: &timestamp, body, signature, key };
+            match self.store.claim(&delivery.key).await {
+                Ok(Claim::New) => {}
+                Ok(Claim::InProgress) => return Outcome::InProgress,
+                Ok(Claim::Done) => return Outcome::Duplicate,
+                Err(error) => {
+                    log_store_error("claim", &error);
+                    return Outcome::StoreUnavailable(error);
+                }
+            }
+            let handler = &self.handler;
+            let handled = match data {
+                EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
+                EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
+                EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
+                EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
+                EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
+                EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
+                EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
+                EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
+                EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
+                EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
+                EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
+                EventData::Unknown(event) => handler.unknown(event, delivery).await,
+            };
+            let outcome = match handled {
+                Ok(()) => Outcome::Processed,
+                Err(error) => Outcome::Failed(error),
+            };
+            // Forget a retryable failure, so that FoxReach's retry runs; remember
+            // the rest. If the store fails here, the mark expires with its lease,
+            // before FoxReach's first retry.
+            let settled = match &outcome {
+                Outcome::Failed(error) if error.is_retryable() => self.store.release(&delivery.key).await,
+                _ => self.store.complete(&delivery.key).await,
+            };
+            if let Err(error) = settled {
+                log_store_error("settle", &error);
+            }
+            if let Outcome::Failed(error) = &outcome {
+                log_failure(error, &delivery);
+            }
+            outcome
         }
-        // The match is written out here rather than in a method of its own:
-        // an `async fn` stores its arguments beside the futures it awaits,
-        // and the extra copy of the event made every request's future (and
-        // its moves) larger.
-        let handler = &self.handler;
-        let handled = match data {
-            EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
-            EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
-            EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
-            EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
-            EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
-            EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
-            EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
-            EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
-            EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
-            EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
-            EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
-            EventData::Unknown(event) => handler.unknown(event, delivery).await,
-        };
-        let outcome = match handled {
-            Ok(()) => Outcome::Processed,
-            Err(error) => Outcome::Failed(error),
-        };
-        // Forget a retryable failure, so that FoxReach's retry runs; remember
-        // the rest. If the store fails here, the mark expires with its lease,
-        // before FoxReach's first retry.
-        let settled = match &outcome {
-            Outcome::Failed(error) if error.is_retryable() => self.store.release(&delivery.key).await,
-            _ => self.store.complete(&delivery.key).await,
-        };
-        if let Err(error) = settled {
-            log_store_error("settle", &error);
-        }
-        if let Outcome::Failed(error) = &outcome {
-            log_failure(error, &delivery);
-        }
-        outcome
     }
 }
 

@@ -1,7 +1,7 @@
 use ::axum::RequestExt;
 use ::axum::body::Body;
 use ::axum::extract::{FromRef, FromRequest, Request};
-use ::http::request::Parts;
+use ::http::{Extensions, HeaderMap};
 
 use crate::Verifier;
 use crate::http::intake::{collect, verify_signed};
@@ -18,24 +18,25 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.with_limited_body().into_parts();
-        read(&parts, body, &Verifier::from_ref(state)).await.map(|(verified, _)| verified)
+        read(&parts.headers, &parts.extensions, body, &Verifier::from_ref(state)).await.map(|(verified, _)| verified)
     }
 }
 
-/// The verified body of a request split into `parts` and `body`: the one the
-/// layer stored, or the request's own, read and verified with `verifier`.
-/// In the second case, also the signature header's value, which the router
-/// hands on to the dispatcher without looking it up again.
-pub(crate) async fn read<'p>(
-    parts: &'p Parts,
+/// The verified body of a request: the one the layer stored in
+/// `extensions`, or `body`, read and verified with `verifier`. In the second
+/// case, also the signature header's value, which the router hands on to the
+/// dispatcher without looking it up again.
+pub(crate) async fn read<'h>(
+    headers: &'h HeaderMap,
+    extensions: &Extensions,
     body: Body,
     verifier: &Verifier,
-) -> Result<(VerifiedBody, Option<&'p str>), WebhookRejection> {
-    if let Some(verified) = parts.extensions.get::<VerifiedBody>() {
+) -> Result<(VerifiedBody, Option<&'h str>), WebhookRejection> {
+    if let Some(verified) = extensions.get::<VerifiedBody>() {
         return Ok((verified.clone(), None));
     }
-    let verified = match collect(&parts.headers, body, DEFAULT_BODY_LIMIT).await {
-        Ok(bytes) => verify_signed(verifier, &parts.headers, bytes),
+    let verified = match collect(headers, body, DEFAULT_BODY_LIMIT).await {
+        Ok(bytes) => verify_signed(verifier, headers, bytes),
         Err(rejection) => Err(rejection),
     };
     verified.map(|(body, signature)| (body, Some(signature))).inspect_err(WebhookRejection::log)

@@ -53,25 +53,37 @@ struct Receiver<H, S> {
     dispatcher: Dispatcher<H, S>,
 }
 
-async fn receive<H: Handler, S: SeenStore>(State(receiver): State<Arc<Receiver<H, S>>>, request: Request) -> Response {
+/// Not an `async fn`: one would keep the whole request in its future, beside
+/// the parts it is split into.
+fn receive<H: Handler, S: SeenStore>(
+    State(receiver): State<Arc<Receiver<H, S>>>,
+    request: Request,
+) -> impl Future<Output = Response> + Send {
     let (mut parts, body) = request.with_limited_body().into_parts();
-    // Behind `VerifySignatureLayer`, the layer may have parsed the event.
-    let parsed = parts.extensions.remove::<Event>();
-    let (body, signature) = match read(&parts, body, &receiver.verifier).await {
-        Ok(read) => read,
-        Err(rejection) => return rejection.into_response(),
-    };
-    // Only behind the layer is the header still to be read; it verified it.
-    let signature = signature.or_else(|| parts.headers.get(SIGNATURE)?.to_str().ok()).unwrap_or_default();
-    match parsed.map_or_else(|| Event::from_slice(&body), Ok) {
-        Ok(event) => {
-            let key = DeliveryKey::new(body.mac());
-            receiver.dispatcher.dispatch_keyed(event, &body, signature, key).await.into_response()
-        }
-        Err(error) => {
-            let rejection = WebhookRejection::from_parse(error);
-            rejection.log();
-            rejection.into_response()
+    async move {
+        let (body, signature) = match read(&parts.headers, &parts.extensions, body, &receiver.verifier).await {
+            Ok(read) => read,
+            Err(rejection) => return rejection.into_response(),
+        };
+        let (parsed, signature) = match signature {
+            Some(signature) => (Event::from_slice(&body), signature),
+            // Behind `VerifySignatureLayer`, which verified the header and
+            // may have parsed the event already.
+            None => (
+                parts.extensions.remove::<Event>().map_or_else(|| Event::from_slice(&body), Ok),
+                parts.headers.get(SIGNATURE).and_then(|value| value.to_str().ok()).unwrap_or_default(),
+            ),
+        };
+        match parsed {
+            Ok(event) => {
+                let key = DeliveryKey::new(body.mac());
+                receiver.dispatcher.dispatch_keyed(event, &body, signature, key).await.into_response()
+            }
+            Err(error) => {
+                let rejection = WebhookRejection::from_parse(error);
+                rejection.log();
+                rejection.into_response()
+            }
         }
     }
 }
