@@ -42,12 +42,12 @@ const ROOM: usize = 3;
 ///   picks one set of 8 places, which a claim reads in one pass. When a set
 ///   is full, the processed delivery in it that expires first (the oldest)
 ///   is forgotten: a late duplicate of it would be processed again, never
-///   lost. A set of 8 deliveries all in progress refuses a ninth with a
-///   [`StoreError`] (answered with `503`, so FoxReach retries it). Receiving
-///   `capacity` deliveries within one TTL, about 1 in 1,100
+///   lost. Receiving `capacity` deliveries within one TTL, about 1 in 1,100
 ///   is forgotten before its TTL ends (78 to 101 of 100,000 in the tests);
 ///   at half that rate, about 1 in 100,000 (none of 50,000 in the tests).
-///   Raise the capacity above the deliveries you receive per TTL.
+///   Raise the capacity above the deliveries you receive per TTL. A set of 8
+///   deliveries all in progress refuses a ninth with a [`StoreError`]
+///   (answered with `503`, so FoxReach retries it).
 /// - **Expiring.** A processed delivery is forgotten after the TTL
 ///   ([`DEFAULT_TTL`], one hour); an in-progress mark after the lease
 ///   ([`DEFAULT_LEASE`], 30 seconds).
@@ -191,7 +191,9 @@ impl MemoryStore {
     }
 
     /// How many deliveries are remembered, processed or in progress,
-    /// including expired ones whose places are not yet taken again.
+    /// including expired ones whose places are not yet taken again. It
+    /// counts them over the whole table, under the lock: for tests and
+    /// diagnostics, not for every request.
     #[must_use]
     pub fn len(&self) -> usize {
         self.lock().iter().flat_map(|set| &set.0).filter(|slot| slot.mark != Mark::EMPTY).count()
@@ -385,8 +387,8 @@ impl Default for MemoryStore {
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not `len`, which scans the table.
         f.debug_struct("MemoryStore")
-            .field("len", &self.len())
             .field("capacity", &self.capacity)
             .field("ttl", &self.ttl)
             .field("lease", &self.lease)
