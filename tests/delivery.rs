@@ -20,7 +20,7 @@ use foxreach_webhooks::event::{
 };
 use foxreach_webhooks::http::axum::router;
 use foxreach_webhooks::http::test_util::{event_json, signed, signed_event, tampered};
-use foxreach_webhooks::http::tower::receiver;
+use foxreach_webhooks::http::tower::{VerifySignatureLayer, receiver};
 use foxreach_webhooks::{Event, EventData};
 use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
@@ -382,12 +382,30 @@ async fn with_a_ttl_covering_the_window_no_replay_is_ever_processed() {
 }
 
 #[tokio::test]
+async fn the_router_behind_the_layer_dispatches_what_the_layer_verified() {
+    for parse in [false, true] {
+        let recorder = Recorder::new();
+        let layer = VerifySignatureLayer::new(verifier()).parse_events(parse);
+        let app = app(&recorder).layer(layer);
+        let event = lead_created("cld_1");
+        assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, PROCESSED, "parse {parse}");
+        assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK, "parse {parse}");
+        assert_eq!(send(&app, tampered(&verifier(), PATH, event_json(&event))).await.0, StatusCode::UNAUTHORIZED);
+        // The recorder checked that the signature was handed on.
+        assert_eq!(recorder.calls(), ["lead_created cld_1"], "parse {parse}");
+    }
+}
+
+#[tokio::test]
 async fn the_tower_receiver_serves_without_axum_routing() {
     let recorder = Recorder::new();
     let service = receiver(verifier(), Dispatcher::new(Arc::clone(&recorder)));
     let response =
         service.clone().oneshot(signed_event(&verifier(), "/", &lead_created("cld_1"))).await.expect("infallible");
     assert_eq!(response.status(), PROCESSED);
+    let response =
+        service.clone().oneshot(signed_event(&verifier(), "/", &lead_created("cld_1"))).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK, "a duplicate, known by the MAC the layer kept");
     let response = service.oneshot(tampered(&verifier(), "/", "{}")).await.expect("infallible");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(recorder.calls(), ["lead_created cld_1"]);
