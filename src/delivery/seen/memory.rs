@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::future::{self, Future};
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -14,12 +14,6 @@ use crate::delivery::DeliveryKey;
 /// 16-byte alignment would pad every entry by a third.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Short([u64; 2]);
-
-impl Hash for Short {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u128(u128::from(self.0[0]) | u128::from(self.0[1]) << 64);
-    }
-}
 
 /// Milliseconds since the store was made: a deadline in eight bytes.
 type Millis = u64;
@@ -223,14 +217,8 @@ impl MemoryStore {
             // never used, costs nothing.
             *sets = table(self.capacity);
         }
-        let index = self.set_of(key, sets.len());
+        let index = self.hasher.set_of(key, sets.len());
         update(&mut sets[index])
-    }
-
-    /// Which of `sets` sets holds `key`: its hash scaled to the table, a
-    /// multiplication where a modulo would be a division.
-    fn set_of(&self, key: Short, sets: usize) -> usize {
-        ((u128::from(self.hasher.hash_one(key)) * sets as u128) >> 64) as usize
     }
 
     fn claim_now(&self, key: Short, now: Millis) -> Result<Claim, StoreError> {
@@ -307,7 +295,8 @@ fn table(capacity: usize) -> Box<[Set]> {
     vec![Set([Slot { key: Short([0; 2]), mark: Mark::EMPTY }; WAYS]); sets].into_boxed_slice()
 }
 
-/// Hashes a key by folding its two halves with a per-store random seed.
+/// Picks a key's set: one folded 128-bit multiply of the key's two halves
+/// with a per-store random seed, as foldhash does.
 ///
 /// Keys are MACs, uniformly random and unforgeable without the secret, so
 /// SipHash's defence against chosen keys buys little here and costs a
@@ -325,39 +314,13 @@ impl Default for KeyHasher {
     }
 }
 
-impl BuildHasher for KeyHasher {
-    type Hasher = Folded;
-
-    fn build_hasher(&self) -> Folded {
-        Folded { seed: self.seed, hash: 0 }
-    }
-}
-
-/// The hasher of [`KeyHasher`]: one folded 128-bit multiply, as foldhash does.
-struct Folded {
-    seed: [u64; 2],
-    hash: u64,
-}
-
-impl Hasher for Folded {
-    fn write_u128(&mut self, key: u128) {
-        let low = (key as u64) ^ self.seed[0] ^ self.hash;
-        let high = ((key >> 64) as u64) ^ self.seed[1];
-        let product = u128::from(low) * u128::from(high);
-        self.hash = (product as u64) ^ ((product >> 64) as u64);
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `Short`s are hashed, with `write_u128`; this is for completeness.
-        for chunk in bytes.chunks(16) {
-            let mut word = [0u8; 16];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u128(u128::from_le_bytes(word));
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.hash
+impl KeyHasher {
+    /// The index of `key`'s set among `sets`: the hash scaled to the table,
+    /// a multiplication where a modulo would be a division.
+    fn set_of(&self, Short([low, high]): Short, sets: usize) -> usize {
+        let product = u128::from(low ^ self.seed[0]) * u128::from(high ^ self.seed[1]);
+        let hash = (product as u64) ^ ((product >> 64) as u64);
+        ((u128::from(hash) * sets as u128) >> 64) as usize
     }
 }
 
@@ -445,7 +408,7 @@ mod tests {
     /// Keys that all fall in the first set of `store`, found by trying.
     fn keys_of_one_set(store: &MemoryStore, count: usize) -> Vec<Short> {
         let sets = table(store.capacity).len();
-        (0..).map(key).filter(|&key| store.set_of(key, sets) == 0).take(count).collect()
+        (0..).map(key).filter(|&key| store.hasher.set_of(key, sets) == 0).take(count).collect()
     }
 
     #[test]
@@ -515,7 +478,7 @@ mod tests {
         }
         let sets = store.lock();
         let remembered = |key: Short| {
-            sets[store.set_of(key, sets.len())].0.iter().any(|slot| slot.key == key && slot.mark.until() > 0)
+            sets[store.hasher.set_of(key, sets.len())].0.iter().any(|slot| slot.key == key && slot.mark.until() > 0)
         };
         (0..count).filter(|&n| !remembered(mac(n))).count()
     }
