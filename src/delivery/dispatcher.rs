@@ -104,7 +104,7 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     /// `body`, which `signature` signed. Never call it before verifying: it
     /// trusts its input.
     pub fn dispatch(&self, event: Event, body: &[u8], signature: &str) -> impl Future<Output = Outcome> + Send {
-        let key = DeliveryKey::from_signature(signature).unwrap_or_else(|| DeliveryKey::of_body(body));
+        let key = DeliveryKey::of_delivery(body, signature);
         self.dispatch_keyed(event, body, signature, key)
     }
 

@@ -209,7 +209,7 @@ impl<'a> Delivery<'a> {
     /// hex digits.
     #[must_use]
     pub fn new(timestamp: &'a Timestamp, body: &'a [u8], signature: &'a str) -> Self {
-        let key = DeliveryKey::from_signature(signature).unwrap_or_else(|| DeliveryKey::of_body(body));
+        let key = DeliveryKey::of_delivery(body, signature);
         Self { timestamp, body, signature, key }
     }
 }
