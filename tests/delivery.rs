@@ -315,6 +315,64 @@ async fn a_store_that_is_down_gets_503_and_runs_nothing() {
     assert!(recorder.calls().is_empty());
 }
 
+/// A `MemoryStore` that writes down what it is asked, in order.
+#[derive(Default)]
+struct Watched {
+    store: MemoryStore,
+    asked: Mutex<Vec<(&'static str, DeliveryKey)>>,
+}
+
+impl Watched {
+    fn note(&self, what: &'static str, key: &DeliveryKey) {
+        self.asked.lock().expect("not poisoned").push((what, *key));
+    }
+
+    fn asked(&self) -> Vec<&'static str> {
+        self.asked.lock().expect("not poisoned").iter().map(|(what, _)| *what).collect()
+    }
+}
+
+impl SeenStore for Watched {
+    async fn claim(&self, key: &DeliveryKey) -> Result<Claim, StoreError> {
+        self.note("claim", key);
+        self.store.claim(key).await
+    }
+    async fn complete(&self, key: &DeliveryKey) -> Result<(), StoreError> {
+        self.note("complete", key);
+        self.store.complete(key).await
+    }
+    async fn release(&self, key: &DeliveryKey) -> Result<(), StoreError> {
+        self.note("release", key);
+        self.store.release(key).await
+    }
+    fn prefetch(&self, key: &DeliveryKey) {
+        self.note("prefetch", key);
+        self.store.prefetch(key);
+    }
+}
+
+#[tokio::test]
+async fn the_store_hears_of_a_verified_delivery_before_its_claim_and_of_nothing_unverified() {
+    let event = lead_created("cld_1");
+    let router_store = Arc::new(Watched::default());
+    let app = router(PATH, verifier(), Dispatcher::new(Recorder::new()).seen_store(Arc::clone(&router_store)));
+    assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, PROCESSED);
+    assert_eq!(send(&app, tampered(&verifier(), PATH, event_json(&event))).await.0, StatusCode::UNAUTHORIZED);
+
+    let tower_store = Arc::new(Watched::default());
+    let service = receiver(verifier(), Dispatcher::new(Recorder::new()).seen_store(Arc::clone(&tower_store)));
+    let response = service.clone().oneshot(signed_event(&verifier(), "/", &event)).await.expect("infallible");
+    assert_eq!(response.status(), PROCESSED);
+    let response = service.oneshot(tampered(&verifier(), "/", event_json(&event))).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    for store in [router_store, tower_store] {
+        assert_eq!(store.asked(), ["prefetch", "claim", "complete"]);
+        let asked = store.asked.lock().expect("not poisoned");
+        assert!(asked.iter().all(|(_, key)| *key == asked[0].1), "one key throughout");
+    }
+}
+
 /// An event `age` before now, as FoxReach stamps it.
 fn event_aged(lead: &str, age: time::Duration) -> Event {
     let at = time::OffsetDateTime::now_utc() - age;

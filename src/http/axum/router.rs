@@ -65,6 +65,8 @@ fn receive<H: Handler, S: SeenStore>(
             Ok(read) => read,
             Err(rejection) => return rejection.into_response(),
         };
+        let key = DeliveryKey::new(body.mac());
+        receiver.dispatcher.store().prefetch(&key);
         let (parsed, signature) = match signature {
             Some(signature) => (Event::from_slice(&body), signature),
             // Behind `VerifySignatureLayer`, which verified the header and
@@ -75,10 +77,7 @@ fn receive<H: Handler, S: SeenStore>(
             ),
         };
         match parsed {
-            Ok(event) => {
-                let key = DeliveryKey::new(body.mac());
-                receiver.dispatcher.dispatch_keyed(event, &body, signature, key).await.into_response()
-            }
+            Ok(event) => receiver.dispatcher.dispatch_keyed(event, &body, signature, key).await.into_response(),
             Err(error) => {
                 let rejection = WebhookRejection::from_parse(error);
                 rejection.log();

@@ -89,6 +89,8 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for Dispatch<H, S> 
             let Some(body) = request.extensions_mut().remove::<VerifiedBody>() else {
                 return Ok(unverified());
             };
+            let key = DeliveryKey::new(body.mac());
+            dispatcher.store().prefetch(&key);
             let event = match request.extensions_mut().remove::<Event>().map_or_else(|| Event::from_slice(&body), Ok) {
                 Ok(event) => event,
                 Err(error) => {
@@ -99,7 +101,6 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for Dispatch<H, S> 
             };
             // The layer verified this header, so it is there and is text.
             let signature = request.headers().get(SIGNATURE).and_then(|value| value.to_str().ok()).unwrap_or_default();
-            let key = DeliveryKey::new(body.mac());
             Ok(dispatcher.dispatch_keyed(event, &body, signature, key).await.into_http_response())
         })
     }
