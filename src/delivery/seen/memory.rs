@@ -21,6 +21,10 @@ type Millis = u64;
 /// Deliveries per set: a set is three cache lines, side by side in memory.
 const WAYS: usize = 8;
 
+/// The bytes the CPU fetches at once, and [`Set`]'s alignment.
+const CACHE_LINE: usize = 64;
+const _: () = assert!(align_of::<Set>() == CACHE_LINE && size_of::<Slot>() <= CACHE_LINE);
+
 /// Places per delivery of capacity. With three, `capacity` deliveries fill a
 /// set with 8 only rarely (see [`MemoryStore`]'s figures).
 const ROOM: usize = 3;
@@ -126,10 +130,14 @@ enum Place {
 
 impl Set {
     /// Asks the CPU for the set's cache lines, without waiting for them:
-    /// the line of each slot's first byte, which covers them all.
+    /// one hint per line, at the first slot that starts in it. A slot is
+    /// smaller than a line, so every line has one.
     fn prefetch(&self) {
-        for slot in &self.0 {
-            prefetch(slot);
+        let line_of = |index: usize| index * size_of::<Slot>() / CACHE_LINE;
+        for (index, slot) in self.0.iter().enumerate() {
+            if index == 0 || line_of(index) != line_of(index - 1) {
+                prefetch(slot);
+            }
         }
     }
 
