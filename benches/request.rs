@@ -13,13 +13,12 @@
 //! - (b) the `FoxReachEvent` extractor alone, the plain path;
 //! - (n) the one-call `router` with a store that remembers nothing: the cost
 //!   of dispatch alone;
-//! - (e) the one-call `router`: the extractor's path, the dispatcher and a
-//!   `MemoryStore` (claim and complete per delivery, at its capacity of
-//!   100,000 in steady state: a 7.2 MB table, out of the core's caches);
-//! - (e') the same with a store of 1,000 deliveries, which stays in cache;
+//! - (e) the one-call `router`: the extractor's path, the dispatcher and the
+//!   default `MemoryStore` (a claim and a completion per delivery);
+//! - (e') the same with a store of 1,000 deliveries, full and forgetting
+//!   the least recently claimed one per new delivery;
 //! - (f) the same router answering a duplicate of a processed delivery
-//!   (request built inside the timing);
-//! - with `EXTRA_STORE_CAPACITY=n`, (e'') the router with a store of `n`.
+//!   (request built inside the timing).
 //!
 //! Within each of these two groups the handlers take turns request by
 //! request, and the ratios printed after the group are over all the turns
@@ -167,17 +166,12 @@ fn whole_request(c: &mut Criterion) {
     assert_eq!(status, StatusCode::NO_CONTENT, "the router processes the signed event");
 
     let forgetful = router(PATH, verifier.clone(), Dispatcher::new(Sink).seen_store(Forgetful));
-    let mut apps = vec![
+    let apps = vec![
         ("(b) FoxReachEvent alone", plain),
         ("(n) router, a store that remembers nothing", forgetful),
         ("(e) router: dispatcher + MemoryStore", dispatching.clone()),
         ("(e') router, MemoryStore of 1,000 (in cache)", dispatching_small),
     ];
-    let extra = extra_store_capacity().map(|capacity| (format!("(e'') router, MemoryStore of {capacity}"), capacity));
-    if let Some((name, capacity)) = &extra {
-        let store = Dispatcher::new(Sink).seen_store(MemoryStore::new().capacity(*capacity));
-        apps.push((name, router(PATH, verifier.clone(), store)));
-    }
     let next = Cell::new(0u64);
     let fresh = || {
         next.set(next.get() + 1);
@@ -192,13 +186,6 @@ fn whole_request(c: &mut Criterion) {
         b.to_async(&runtime).iter(|| async { dispatching.clone().oneshot(request(&body, &signature)).await })
     });
     group.finish();
-}
-
-/// With `EXTRA_STORE_CAPACITY`, a store of that capacity joins the turns:
-/// how the cost of a claim grows with the table, whose size decides how
-/// much of it the caches and the TLB hold.
-fn extra_store_capacity() -> Option<usize> {
-    std::env::var("EXTRA_STORE_CAPACITY").ok().and_then(|value| value.parse().ok())
 }
 
 /// Requests each handler serves per turn: `REQUESTS_PER_TURN`, or 1. With

@@ -345,14 +345,10 @@ impl SeenStore for Watched {
         self.note("release", key);
         self.store.release(key).await
     }
-    fn prefetch(&self, key: &DeliveryKey) {
-        self.note("prefetch", key);
-        self.store.prefetch(key);
-    }
 }
 
 #[tokio::test]
-async fn the_store_hears_of_a_verified_delivery_before_its_claim_and_of_nothing_unverified() {
+async fn the_store_hears_of_verified_deliveries_only_by_one_key() {
     let event = lead_created("cld_1");
     let router_store = Arc::new(Watched::default());
     let app = router(PATH, verifier(), Dispatcher::new(Recorder::new()).seen_store(Arc::clone(&router_store)));
@@ -367,7 +363,7 @@ async fn the_store_hears_of_a_verified_delivery_before_its_claim_and_of_nothing_
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
     for store in [router_store, tower_store] {
-        assert_eq!(store.asked(), ["prefetch", "claim", "complete"]);
+        assert_eq!(store.asked(), ["claim", "complete"]);
         let asked = store.asked.lock().expect("not poisoned");
         assert!(asked.iter().all(|(_, key)| *key == asked[0].1), "one key throughout");
     }

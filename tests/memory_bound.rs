@@ -19,36 +19,38 @@ fn key(n: u64) -> DeliveryKey {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_million_distinct_deliveries_stay_within_the_capacity() {
-    let _profiler = dhat::Profiler::builder().testing().build();
+    // Backtraces of one frame: the allocation sites do not matter here, and
+    // walking the stack on each of millions of allocations is most of the time.
+    let _profiler = dhat::Profiler::builder().testing().trim_backtraces(Some(1)).build();
     const CAPACITY: usize = 100_000;
     const DELIVERIES: u64 = 1_000_000;
     let before = dhat::HeapStats::get().curr_bytes;
     let store = MemoryStore::new().capacity(CAPACITY);
-    let mut after_first = 0;
+    let mut at_capacity = 0;
     for n in 0..DELIVERIES {
         assert_eq!(store.claim(&key(n)).await.ok(), Some(Claim::New));
         store.complete(&key(n)).await.expect("completes");
-        if n == 0 {
-            after_first = dhat::HeapStats::get().curr_bytes - before;
+        if n + 1 == 2 * CAPACITY as u64 {
+            let _ = store.len(); // lets the cache evict down to its capacity first
+            at_capacity = dhat::HeapStats::get().curr_bytes - before;
         }
     }
-    let stats = dhat::HeapStats::get();
-    let after = stats.curr_bytes - before;
-    // Room for three times the capacity, every place taken by now.
     let remembered = store.len();
-    assert!((CAPACITY..=3 * CAPACITY).contains(&remembered), "{remembered} remembered");
+    let stats = dhat::HeapStats::get();
+    let (after, peak) = (stats.curr_bytes - before, stats.max_bytes - before);
+    let per_delivery = after as f64 / CAPACITY as f64;
+    println!(
+        "heap after {DELIVERIES} deliveries: {after} bytes ({per_delivery:.0} per delivery of capacity; \
+         {remembered} remembered); after {}: {at_capacity} bytes; peak: {peak} bytes",
+        2 * CAPACITY
+    );
+    assert_eq!(remembered, CAPACITY, "full, and no fuller");
     // The newest are remembered, the oldest forgotten.
     assert_eq!(store.claim(&key(DELIVERIES - 1)).await.ok(), Some(Claim::Done));
     assert_eq!(store.claim(&key(0)).await.ok(), Some(Claim::New));
-    let per_capacity = after as f64 / CAPACITY as f64;
-    println!(
-        "heap after {DELIVERIES} deliveries: {after} bytes ({per_capacity:.0} per delivery of capacity; \
-         {remembered} remembered); after the first: {after_first} bytes; peak: {} bytes",
-        stats.max_bytes - before
-    );
-    // The table is allocated whole by the first claim and never grows.
-    assert_eq!(after, after_first, "the heap grew after the first delivery");
-    assert_eq!(stats.max_bytes - before, after, "the peak is the table");
-    // 3 places of 24 bytes per delivery of capacity.
-    assert!(per_capacity <= 72.0, "{per_capacity:.0} bytes per delivery of capacity");
+    // Full since the 100,000th delivery: 800,000 more did not grow the heap
+    // by more than 5%, and the peak stays within 10% of it.
+    assert!(after as f64 <= at_capacity as f64 * 1.05, "the heap grew from {at_capacity} to {after} bytes");
+    assert!(peak as f64 <= after as f64 * 1.10, "peak {peak} bytes for {after} at rest");
+    assert!(per_delivery <= 400.0, "{per_delivery:.0} bytes per delivery of capacity");
 }

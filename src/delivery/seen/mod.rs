@@ -66,15 +66,6 @@ pub trait SeenStore: Send + Sync + 'static {
 
     /// Forgets an in-progress `key`, so that the next copy is processed.
     fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// A hint that `key` is about to be claimed. The HTTP glue gives it as
-    /// soon as the signature verifies, before it parses the event, so that a
-    /// store can start fetching what [`claim`](Self::claim) will read while
-    /// the parsing runs ([`MemoryStore`] asks the CPU for the key's place in
-    /// its table). It must return at once; by default it does nothing.
-    fn prefetch(&self, key: &DeliveryKey) {
-        let _ = key;
-    }
 }
 
 /// A shared store is a store: keep an `Arc` to inspect it, or to share one
@@ -90,10 +81,6 @@ impl<T: SeenStore> SeenStore for Arc<T> {
 
     fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).release(key)
-    }
-
-    fn prefetch(&self, key: &DeliveryKey) {
-        (**self).prefetch(key);
     }
 }
 

@@ -66,7 +66,6 @@ fn receive<H: Handler, S: SeenStore>(
             Err(rejection) => return rejection.into_response(),
         };
         let key = DeliveryKey::new(body.mac());
-        receiver.dispatcher.store().prefetch(&key);
         let (parsed, signature) = match signature {
             Some(signature) => (Event::from_slice(&body), signature),
             // Behind `VerifySignatureLayer`, which verified the header and

@@ -90,7 +90,6 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for Dispatch<H, S> 
                 return Ok(unverified());
             };
             let key = DeliveryKey::new(body.mac());
-            dispatcher.store().prefetch(&key);
             let event = match request.extensions_mut().remove::<Event>().map_or_else(|| Event::from_slice(&body), Ok) {
                 Ok(event) => event,
                 Err(error) => {
