@@ -3,7 +3,6 @@
 #![allow(dead_code)] // each test crate uses its own part of this
 
 pub(crate) mod logs;
-pub(crate) mod raw;
 
 use std::convert::Infallible;
 use std::pin::Pin;

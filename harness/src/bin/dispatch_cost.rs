@@ -3,10 +3,10 @@
 //! noisy machine cannot blur:
 //!
 //! ```text
-//! cargo build --release --all-features --example dispatch_cost
+//! cargo build --release -p foxreach-webhooks-harness --bin dispatch_cost
 //! for variant in setup plain router; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-//!     target/release/examples/dispatch_cost $variant 2000 2>&1 | grep refs
+//!     target/release/dispatch_cost $variant 2000 2>&1 | grep refs
 //! done
 //! ```
 //!

@@ -5,7 +5,7 @@
 //! this machine's timer can see one.
 //!
 //! ```text
-//! cargo run --release --example dudect
+//! cargo run --release -p foxreach-webhooks-harness --bin dudect
 //! ```
 //!
 //! Not a CI gate: timings on a shared machine are noisy. The gate is the

@@ -12,13 +12,12 @@
 //! and latency percentiles, and exits non-zero unless exactly the valid
 //! deliveries got a 2xx and the forged ones a 401.
 
-mod common;
-
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use foxreach_webhooks::{SIGNATURE_HEADER, sign};
+use foxreach_webhooks_harness::secret;
 use http::{Request, StatusCode, header};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
@@ -37,7 +36,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         "mix" => true,
         _ => return Err("mode must be valid or mix".into()),
     };
-    let secret = common::secret();
+    let secret = secret()?;
     let run = std::env::var("LOAD_RUN").unwrap_or_else(|_| std::process::id().to_string());
     let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(connections).build_http();
 

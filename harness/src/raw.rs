@@ -1,7 +1,6 @@
 //! An HTTP/1.1 exchange over a bare TCP connection that reads the answer while
 //! it is still writing the body. A client library stops at its first failed
 //! write, so it may never show a `413` that a server sent before closing.
-#![allow(dead_code)] // shared with examples/hostile.rs, which uses only part of it
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +11,11 @@ use tokio::net::TcpStream;
 /// `chunks` of body, announced with `Content-Length: length` or, without a
 /// length, sent chunked. Returns the answer's status line (empty if the
 /// connection closed without one) and how long it took to come.
-pub(crate) async fn post(
+///
+/// # Errors
+///
+/// If the connection cannot be made.
+pub async fn post(
     authority: &str,
     path: &str,
     headers: &[String],
@@ -72,7 +75,7 @@ pub(crate) async fn post(
 
 /// `prefix` followed by spaces up to `length` bytes, in 64 KiB chunks made as
 /// they are sent.
-pub(crate) fn spaces_after(prefix: &[u8], length: u64) -> impl Iterator<Item = Vec<u8>> + use<> {
+pub fn spaces_after(prefix: &[u8], length: u64) -> impl Iterator<Item = Vec<u8>> + use<> {
     const CHUNK: u64 = 64 * 1024;
     let prefix = prefix.to_vec();
     (0..length.div_ceil(CHUNK)).map(move |i| {

@@ -1,4 +1,5 @@
-//! Hostile input against a running receiver, for `.ci/hostile`:
+//! Hostile input against a running receiver, for `.ci/hostile`, signed with
+//! `FOXREACH_WEBHOOK_SECRET`:
 //!
 //! ```text
 //! hostile <URL> <receiver PID> <request timeout in ms>
@@ -9,16 +10,13 @@
 //! 1,000 forged deliveries; then the receiver's peak memory (`VmHWM`).
 //! Prints one line per check and exits non-zero if any failed.
 
-mod common;
-#[path = "../tests/support/raw.rs"]
-mod raw;
-
 use std::process::ExitCode;
 use std::time::Duration;
 
 use bytes::Bytes;
 use foxreach_webhooks::http::DEFAULT_BODY_LIMIT;
 use foxreach_webhooks::{SIGNATURE_HEADER, sign};
+use foxreach_webhooks_harness::{raw, secret};
 use http::{HeaderValue, Request, StatusCode, header};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
@@ -53,7 +51,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Ok(ExitCode::from(2));
     };
     let timeout = Duration::from_millis(timeout_ms.parse()?);
-    let secret = common::secret();
+    let secret = secret()?;
     let mut probe = Probe { url: url.clone(), failures: 0 };
     let small: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let uri: http::Uri = url.parse()?;
@@ -72,7 +70,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         probe.check(&format!("1 GiB body {how}"), ok, format!("{status:?} in {elapsed:?}"));
     }
 
-    let event = include_bytes!("../tests/fixtures/payloads/email.sent.json");
+    let event = include_bytes!("../../../tests/fixtures/payloads/email.sent.json");
     // Sent twice at the limit: the second copy is a duplicate, 200 rather than 204.
     for (len, want) in [(DEFAULT_BODY_LIMIT as u64, "2"), (DEFAULT_BODY_LIMIT as u64 + 1, "413")] {
         // The event padded with trailing spaces, which is still the same JSON.
