@@ -43,7 +43,7 @@ fn app_with_state() -> Router {
     Router::new().route(PATH, post(receive)).route("/raw", post(raw)).with_state(verifier())
 }
 
-async fn send(app: &Router, request: Request<http_body_util::Full<bytes::Bytes>>) -> (StatusCode, String) {
+async fn send(app: &Router, request: Request<foxreach_webhooks::http::FullBody>) -> (StatusCode, String) {
     let response = app.clone().oneshot(request.map(Body::new)).await.expect("infallible");
     let status = response.status();
     let body = response.into_body().collect().await.expect("a body").to_bytes();

@@ -18,12 +18,13 @@ use foxreach_webhooks::event::{
     CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent, LeadCreated,
     LeadUpdated, ReplyCategorized, ReplyReceived, Timestamp, UnknownEvent,
 };
+use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::router;
 use foxreach_webhooks::http::test_util::{event_json, signed, signed_event, tampered};
 use foxreach_webhooks::http::tower::{VerifySignatureLayer, receiver};
 use foxreach_webhooks::{Event, EventData};
 use http::{Request, StatusCode, header};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use support::{PATH, fixtures, verifier};
 use tower::ServiceExt;
 
@@ -69,7 +70,8 @@ impl Recorder {
     }
 
     async fn record(&self, call: String, delivery: Delivery<'_>) -> Handled {
-        assert!(!delivery.body.is_empty() && delivery.signature.len() == 64, "the metadata is passed on");
+        let signed = DeliveryKey::from_signature(&verifier().sign(delivery.body));
+        assert_eq!(Some(delivery.key), signed, "the body and its key are passed on");
         assert_eq!(self.running.fetch_add(1, Ordering::SeqCst), 0, "never two copies at once");
         tokio::time::sleep(self.delay).await;
         self.running.fetch_sub(1, Ordering::SeqCst);
@@ -127,7 +129,7 @@ fn app(recorder: &Arc<Recorder>) -> Router {
     router(PATH, verifier(), Dispatcher::new(Arc::clone(recorder)))
 }
 
-async fn send(app: &Router, request: Request<Full<Bytes>>) -> (StatusCode, String) {
+async fn send(app: &Router, request: Request<FullBody>) -> (StatusCode, String) {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let body = response.into_body().collect().await.expect("a body").to_bytes();
@@ -178,7 +180,7 @@ async fn refusals_happen_before_any_handler_runs() {
         send(&app, signed(&verifier(), PATH, r#"{"event":"lead.created"}"#)).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    let get = Request::get(PATH).body(Full::new(Bytes::new())).expect("a request");
+    let get = Request::get(PATH).body(FullBody::default()).expect("a request");
     assert_eq!(send(&app, get).await.0, StatusCode::METHOD_NOT_ALLOWED);
     assert!(recorder.calls().is_empty());
 }
@@ -365,7 +367,8 @@ async fn the_store_hears_of_verified_deliveries_only_by_one_key() {
     for store in [router_store, tower_store] {
         assert_eq!(store.asked(), ["claim", "complete"]);
         let asked = store.asked.lock().expect("not poisoned");
-        assert!(asked.iter().all(|(_, key)| *key == asked[0].1), "one key throughout");
+        let mac = DeliveryKey::from_signature(&verifier().sign(&event_json(&event)));
+        assert!(asked.iter().all(|(_, key)| Some(*key) == mac), "one key throughout, the verified MAC");
     }
 }
 
@@ -445,7 +448,7 @@ async fn the_router_behind_the_layer_dispatches_what_the_layer_verified() {
         assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, PROCESSED, "parse {parse}");
         assert_eq!(send(&app, signed_event(&verifier(), PATH, &event)).await.0, StatusCode::OK, "parse {parse}");
         assert_eq!(send(&app, tampered(&verifier(), PATH, event_json(&event))).await.0, StatusCode::UNAUTHORIZED);
-        // The recorder checked that the signature was handed on.
+        // The recorder checked that the body and its key were handed on.
         assert_eq!(recorder.calls(), ["lead_created cld_1"], "parse {parse}");
     }
 }

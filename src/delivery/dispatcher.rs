@@ -31,7 +31,7 @@ use crate::{Event, EventData};
 /// # Example
 ///
 /// ```
-/// use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, Outcome};
+/// use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Dispatcher, Handled, Handler, Outcome};
 /// use foxreach_webhooks::event::CampaignCompleted;
 /// use foxreach_webhooks::{Event, Verifier};
 ///
@@ -54,8 +54,9 @@ use crate::{Event, EventData};
 ///
 /// verifier.verify(body, &signature)?;
 /// let event = Event::from_slice(body)?;
-/// assert!(matches!(dispatcher.dispatch(event.clone(), body, &signature).await, Outcome::Processed));
-/// assert!(matches!(dispatcher.dispatch(event, body, &signature).await, Outcome::Duplicate));
+/// let key = DeliveryKey::from_signature(&signature).ok_or("a verified signature is 64 hex digits")?;
+/// assert!(matches!(dispatcher.dispatch(event.clone(), body, key).await, Outcome::Processed));
+/// assert!(matches!(dispatcher.dispatch(event, body, key).await, Outcome::Duplicate));
 /// # Ok(())
 /// # }
 /// ```
@@ -101,96 +102,76 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     }
 
     /// Handles one delivery whose signature verified: `event` parsed from
-    /// `body`, which `signature` signed. Never call it before verifying: it
-    /// trusts its input.
-    pub fn dispatch(&self, event: Event, body: &[u8], signature: &str) -> impl Future<Output = Outcome> + Send {
-        let key = DeliveryKey::of_delivery(body, signature);
-        self.dispatch_keyed(event, body, signature, key)
-    }
-
-    /// As [`dispatch`](Self::dispatch), for the HTTP glue, which has the key
-    /// already: verification compared the signature with the MAC it decodes to.
-    ///
-    /// Not an `async fn`, and the handler's match is not in one either: an
-    /// `async fn` keeps its arguments beside its locals and the futures it
-    /// awaits, which held the event three times over in every request's
-    /// future. Here the event is taken apart before the future is made.
-    pub(crate) fn dispatch_keyed(
-        &self,
-        event: Event,
-        body: &[u8],
-        signature: &str,
-        key: DeliveryKey,
-    ) -> impl Future<Output = Outcome> + Send {
-        let stale = self.window.as_ref().and_then(|window| window.check(&event.timestamp).err());
-        let Event { timestamp, data, .. } = event;
-        async move {
-            if let Some(stale) = stale {
-                return Outcome::Stale(stale);
-            }
-            let delivery = Delivery { timestamp: &timestamp, body, signature, key };
-            match self.store.claim(&delivery.key).await {
-                Ok(Claim::New) => {}
-                Ok(Claim::InProgress) => return Outcome::InProgress,
-                Ok(Claim::Done) => return Outcome::Duplicate,
-                Err(error) => {
-                    log_store_error("claim", &error);
-                    return Outcome::StoreUnavailable(error);
-                }
-            }
-            let handler = &self.handler;
-            let handled = match data {
-                EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
-                EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
-                EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
-                EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
-                EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
-                EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
-                EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
-                EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
-                EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
-                EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
-                EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
-                EventData::Unknown(event) => handler.unknown(event, delivery).await,
-            };
-            let outcome = match handled {
-                Ok(()) => Outcome::Processed,
-                Err(error) => Outcome::Failed(error),
-            };
-            // Forget a retryable failure, so that FoxReach's retry runs; remember
-            // the rest. If the store fails here, the mark expires with its lease,
-            // before FoxReach's first retry.
-            let settled = match &outcome {
-                Outcome::Failed(error) if error.is_retryable() => self.store.release(&delivery.key).await,
-                _ => self.store.complete(&delivery.key).await,
-            };
-            if let Err(error) = settled {
-                log_store_error("settle", &error);
-            }
-            if let Outcome::Failed(error) = &outcome {
-                log_failure(error, &delivery);
-            }
-            outcome
+    /// `body`, identified by `key` (usually
+    /// [`DeliveryKey::from_signature`] of its `X-Webhook-Signature`). Never
+    /// call it before verifying: it trusts its input. The future is `Send`,
+    /// as [`Handler`] and [`SeenStore`] futures are.
+    pub async fn dispatch(&self, event: Event, body: &[u8], key: DeliveryKey) -> Outcome {
+        if let Some(window) = &self.window
+            && let Err(stale) = window.check(&event.timestamp)
+        {
+            return Outcome::Stale(stale);
         }
+        match self.store.claim(&key).await {
+            Ok(Claim::New) => {}
+            Ok(Claim::InProgress) => return Outcome::InProgress,
+            Ok(Claim::Done) => return Outcome::Duplicate,
+            Err(error) => {
+                log_store_error("claim", &error);
+                return Outcome::StoreUnavailable(error);
+            }
+        }
+        let Event { timestamp, data, .. } = event;
+        let delivery = Delivery { timestamp: &timestamp, body, key };
+        let handler = &self.handler;
+        let handled = match data {
+            EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
+            EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
+            EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
+            EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
+            EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
+            EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
+            EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
+            EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
+            EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
+            EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
+            EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
+            EventData::Unknown(event) => handler.unknown(event, delivery).await,
+        };
+        let outcome = match handled {
+            Ok(()) => Outcome::Processed,
+            Err(error) => Outcome::Failed(error),
+        };
+        // Forget a retryable failure, so that FoxReach's retry runs; remember
+        // the rest. If the store fails here, the mark expires with its lease,
+        // before FoxReach's first retry.
+        let settled = match &outcome {
+            Outcome::Failed(error) if error.is_retryable() => self.store.release(&key).await,
+            _ => self.store.complete(&key).await,
+        };
+        if let Err(error) = settled {
+            log_store_error("settle", &error);
+        }
+        if let Outcome::Failed(error) = &outcome {
+            log_failure(error, &key);
+        }
+        outcome
     }
 }
 
 /// A permanent failure is acknowledged, so this log is its only trace.
-/// Out of line, like the next: the logging code is large and rarely runs,
-/// and kept inline it crowded the success path out of the instruction cache.
 #[cold]
-#[inline(never)]
-fn log_failure(error: &HandlerError, delivery: &Delivery<'_>) {
+fn log_failure(error: &HandlerError, key: &DeliveryKey) {
     match error.is_retryable() {
         true => tracing::warn!(
             target: "foxreach_webhooks::delivery",
-            key = %delivery.key,
+            key = %key,
             error = %error.source(),
             "handler failed; FoxReach will retry",
         ),
         false => tracing::error!(
             target: "foxreach_webhooks::delivery",
-            key = %delivery.key,
+            key = %key,
             error = %error.source(),
             "handler failed permanently; the delivery is acknowledged and will not be retried",
         ),
@@ -198,7 +179,6 @@ fn log_failure(error: &HandlerError, delivery: &Delivery<'_>) {
 }
 
 #[cold]
-#[inline(never)]
 fn log_store_error(step: &str, error: &super::StoreError) {
     tracing::error!(target: "foxreach_webhooks::delivery", step, %error, "duplicate store failed");
 }

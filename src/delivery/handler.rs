@@ -196,21 +196,28 @@ pub struct Delivery<'a> {
     pub timestamp: &'a Timestamp,
     /// The raw body, exactly as received and verified.
     pub body: &'a [u8],
-    /// The verified `X-Webhook-Signature` value.
-    pub signature: &'a str,
-    /// The delivery's identity for duplicate suppression.
+    /// The delivery's identity for duplicate suppression: the same for
+    /// every copy FoxReach sends of it.
     pub key: DeliveryKey,
 }
 
 impl<'a> Delivery<'a> {
     /// The metadata of a delivery whose signature verified, for calling a
-    /// [`Handler`] directly (in the application's own tests, say). The key
-    /// comes from the signature, or from the body if the signature is not 64
-    /// hex digits.
+    /// [`Handler`] directly (in the application's own tests, say). The key is
+    /// usually [`DeliveryKey::from_signature`] of its `X-Webhook-Signature`.
+    ///
+    /// ```
+    /// use foxreach_webhooks::delivery::{Delivery, DeliveryKey};
+    /// use foxreach_webhooks::event::Timestamp;
+    ///
+    /// let body = br#"{"event":"lead.created","timestamp":"2025-01-14T08:00:00Z","data":{"leadId":"cld_1"}}"#;
+    /// let timestamp = Timestamp::new("2025-01-14T08:00:00Z");
+    /// let delivery = Delivery::new(&timestamp, body, DeliveryKey::of_body(body));
+    /// assert_eq!(delivery.body.len(), body.len());
+    /// ```
     #[must_use]
-    pub fn new(timestamp: &'a Timestamp, body: &'a [u8], signature: &'a str) -> Self {
-        let key = DeliveryKey::of_delivery(body, signature);
-        Self { timestamp, body, signature, key }
+    pub fn new(timestamp: &'a Timestamp, body: &'a [u8], key: DeliveryKey) -> Self {
+        Self { timestamp, body, key }
     }
 }
 

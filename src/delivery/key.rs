@@ -54,13 +54,7 @@ impl DeliveryKey {
         Some(Self(bytes))
     }
 
-    /// The key of a delivery: from its signature, or from its body if the
-    /// signature is not 64 hex digits (which a verified one always is).
-    pub(crate) fn of_delivery(body: &[u8], signature: &str) -> Self {
-        Self::from_signature(signature).unwrap_or_else(|| Self::of_body(body))
-    }
-
-    /// The key of a body without a usable signature: its SHA-256. Costs a
+    /// A key for a body without a usable signature: its SHA-256. Costs a
     /// hash of the body, which [`from_signature`](Self::from_signature) does not.
     #[must_use]
     pub fn of_body(body: &[u8]) -> Self {

@@ -32,20 +32,20 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub struct VerifiedBody {
     bytes: Bytes,
     /// The MAC that verified it, which identifies the delivery: kept so that
-    /// the dispatcher behind the layer need not decode the header again.
+    /// the signature header is read once.
     mac: [u8; 32],
 }
 
 impl VerifiedBody {
-    #[cfg(any(feature = "tower", feature = "axum"))]
+    #[cfg(feature = "tower")]
     pub(super) fn new(bytes: Bytes, mac: [u8; 32]) -> Self {
         Self { bytes, mac }
     }
 
-    /// The MAC that verified the body: the signature header's digits, decoded.
-    #[cfg(all(feature = "delivery", any(feature = "tower", feature = "axum")))]
-    pub(crate) fn mac(&self) -> [u8; 32] {
-        self.mac
+    /// The delivery's identity: the MAC that verified the body.
+    #[cfg(all(feature = "delivery", feature = "tower"))]
+    pub(crate) fn key(&self) -> crate::delivery::DeliveryKey {
+        crate::delivery::DeliveryKey::new(self.mac)
     }
 
     /// The body bytes.

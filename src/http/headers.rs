@@ -7,7 +7,7 @@ use crate::{SIGNATURE_HEADER, Verifier, VerifyError};
 
 /// The header's name, made once: looking it up by `&str` parses the name on
 /// every request.
-pub(crate) const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
 
 impl Verifier {
     /// Verifies `body` against the `X-Webhook-Signature` header in `headers`
@@ -39,22 +39,11 @@ impl Verifier {
         self.verify(body, signature_value(headers)?.as_bytes())
     }
 
-    /// As [`verify_headers`](Self::verify_headers), returning what the
-    /// dispatcher needs next: the header's value, borrowed (it is 64 hex
-    /// digits once verified), and the MAC that matched. One header lookup
-    /// and no decoding, on every delivery.
-    #[cfg(any(feature = "tower", feature = "axum"))]
-    pub(crate) fn verify_header_value<'h>(
-        &self,
-        headers: &'h HeaderMap,
-        body: &[u8],
-    ) -> Result<(&'h str, [u8; 32]), VerifyError> {
-        let value = signature_value(headers)?.as_bytes();
-        let mac = self.verified_mac(body, value)?;
-        // Always text: only hex digits verify.
-        let text = std::str::from_utf8(value)
-            .map_err(|_| VerifyError::Malformed { length: value.len(), shape: SignatureShape::of(value) })?;
-        Ok((text, mac))
+    /// As [`verify_headers`](Self::verify_headers), returning the MAC that
+    /// matched, which identifies the delivery.
+    #[cfg(feature = "tower")]
+    pub(crate) fn verify_headers_keeping_mac(&self, headers: &HeaderMap, body: &[u8]) -> Result<[u8; 32], VerifyError> {
+        self.verified_mac(body, signature_value(headers)?.as_bytes())
     }
 }
 

@@ -8,10 +8,7 @@ use http_body_util::{BodyExt, Limited};
 
 use super::VerifiedBody;
 use super::rejection::{BoxError, WebhookRejection};
-use crate::ParseError;
 use crate::Verifier;
-use crate::event::ParseErrorKind;
-use std::error::Error as StdError;
 
 /// Refuses a body whose declared length is over `limit`, before reading any
 /// of it. A body without `Content-Length` (chunked) is capped while it is read.
@@ -33,8 +30,8 @@ where
     Limited::new(body, limit).collect()
 }
 
-#[cfg(feature = "axum")]
 /// Collects a body with [`check_content_length`] and [`limited`].
+#[cfg(feature = "axum")]
 pub(crate) async fn collect<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, WebhookRejection>
 where
     B: Body,
@@ -47,52 +44,9 @@ where
     }
 }
 
-/// Verifies collected bytes against the request's signature header.
+/// Verifies collected bytes against the request's signature header, the one
+/// time it is looked up.
 pub(crate) fn verify(verifier: &Verifier, headers: &HeaderMap, bytes: Bytes) -> Result<VerifiedBody, WebhookRejection> {
-    verify_signed(verifier, headers, bytes).map(|(body, _)| body)
-}
-
-/// As [`verify`], also returning the signature header's value, borrowed.
-pub(crate) fn verify_signed<'h>(
-    verifier: &Verifier,
-    headers: &'h HeaderMap,
-    bytes: Bytes,
-) -> Result<(VerifiedBody, &'h str), WebhookRejection> {
-    let (signature, mac) = verifier.verify_header_value(headers, &bytes)?;
-    Ok((VerifiedBody::new(bytes, mac), signature))
-}
-
-impl WebhookRejection {
-    /// A rejection for a body that failed to parse, by the kind of failure.
-    pub(crate) fn from_parse(err: ParseError) -> Self {
-        match err.kind() {
-            ParseErrorKind::Data => Self::InvalidEvent(err),
-            _ => Self::InvalidJson(err),
-        }
-    }
-
-    /// A rejection for a body that could not be collected: too large if any
-    /// error in the chain is a length limit, otherwise unreadable.
-    pub(crate) fn from_body_error(err: BoxError, limit: Option<usize>) -> Self {
-        let mut cause: Option<&(dyn StdError + 'static)> = Some(&*err);
-        while let Some(err) = cause {
-            if err.is::<http_body_util::LengthLimitError>() {
-                return Self::PayloadTooLarge { limit };
-            }
-            cause = err.source();
-        }
-        Self::BodyRead(err)
-    }
-
-    /// Logs the rejection with `tracing` (feature `tracing`): its status and
-    /// reason, never the body or a secret.
-    pub(crate) fn log(&self) {
-        #[cfg(feature = "tracing")]
-        tracing::debug!(
-            target: "foxreach_webhooks::rejection",
-            status = self.status().as_u16(),
-            reason = %self,
-            "rejected a FoxReach webhook request",
-        );
-    }
+    let mac = verifier.verify_headers_keeping_mac(headers, &bytes)?;
+    Ok(VerifiedBody::new(bytes, mac))
 }

@@ -26,12 +26,14 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 mod body;
+#[cfg(all(feature = "delivery", feature = "tower"))]
+mod dispatch;
+mod full_body;
 mod headers;
-#[cfg(any(feature = "tower", feature = "axum"))]
+#[cfg(feature = "tower")]
 mod intake;
 #[cfg(feature = "delivery")]
 mod outcome;
-#[cfg(any(feature = "tower", feature = "delivery"))]
 mod plain;
 mod rejection;
 #[cfg(feature = "test-util")]
@@ -40,4 +42,5 @@ pub mod test_util;
 pub mod tower;
 
 pub use body::{DEFAULT_BODY_LIMIT, VerifiedBody};
+pub use full_body::FullBody;
 pub use rejection::WebhookRejection;

@@ -1,9 +1,8 @@
 //! The HTTP answer to each delivery outcome: the one place it is decided.
 
 use ::http::{HeaderValue, Response, StatusCode, header};
-use bytes::Bytes;
-use http_body_util::Full;
 
+use super::FullBody;
 use super::plain::plain_text;
 use crate::delivery::Outcome;
 
@@ -40,40 +39,26 @@ impl Outcome {
         }
     }
 
-    /// The response: [`status`](Self::status), the outcome's sentence as
-    /// plain text (nothing for `204`), and `Retry-After` where waiting helps.
-    /// With feature `axum`, `Outcome` is also `IntoResponse`.
+    /// The answer: [`status`](Self::status), the outcome's sentence as plain
+    /// text (no body for `204`), and `Retry-After: 60` where waiting helps.
+    /// With feature `axum`, `Outcome` is also `IntoResponse`, with the same
+    /// answer.
     #[must_use]
-    pub fn into_http_response(self) -> Response<Full<Bytes>> {
-        let retry_later = self.retry_later();
-        let mut response = match self.body() {
-            Some(text) => plain_text(self.status(), text),
-            None => {
-                let mut response = Response::new(Full::default());
+    pub fn into_http_response(self) -> Response<FullBody> {
+        let mut response = match self {
+            Self::Processed => {
+                let mut response = Response::new(FullBody::default());
                 *response.status_mut() = self.status();
                 response
             }
+            _ => match self.fixed_text() {
+                Some(text) => plain_text(self.status(), text),
+                None => plain_text(self.status(), self.to_string()),
+            },
         };
-        if retry_later {
+        if matches!(self, Self::InProgress | Self::StoreUnavailable(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response
-    }
-
-    /// The response body: the outcome's sentence, or nothing for `204`.
-    fn body(&self) -> Option<Bytes> {
-        match self {
-            Self::Processed => None,
-            _ => Some(match self.fixed_text() {
-                Some(text) => Bytes::from_static(text.as_bytes()),
-                None => Bytes::from(self.to_string()),
-            }),
-        }
-    }
-
-    /// Whether FoxReach is asked to wait before retrying: the refusal is for
-    /// a passing reason.
-    fn retry_later(&self) -> bool {
-        matches!(self, Self::InProgress | Self::StoreUnavailable(_))
     }
 }

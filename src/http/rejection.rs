@@ -1,33 +1,39 @@
-//! Why a request was refused, and the one place its HTTP status is decided.
+//! Why a request was refused: its status, its answer and its log line, each
+//! decided here and nowhere else.
 
 use std::error::Error as StdError;
 use std::fmt;
 
-use ::http::StatusCode;
+use ::http::{Response, StatusCode};
 
+use super::FullBody;
+use super::plain::plain_text;
+use crate::event::ParseErrorKind;
 use crate::{ParseError, VerifyError};
 
 /// An error from reading a request body, as the body type reported it.
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// Why a webhook request was refused, with the HTTP status to answer.
+/// Why a webhook request was refused, with the HTTP answer to give.
 ///
-/// The tower layer answers with it and the axum extractors reject with it, so
-/// both map causes to statuses the same way:
+/// The tower layer, the axum extractors and the one-call receivers all
+/// answer a refusal with [`into_http_response`](Self::into_http_response)
+/// (axum's `IntoResponse` calls it too), so causes map to statuses the same
+/// way everywhere:
 ///
-/// | cause | status |
-/// | --- | --- |
-/// | missing, malformed or mismatched signature | `401 Unauthorized` |
-/// | body over the size limit | `413 Payload Too Large` |
-/// | body could not be read | `400 Bad Request` |
-/// | verified body is not JSON | `400 Bad Request` |
-/// | verified JSON is not a FoxReach event | `422 Unprocessable Entity` |
+/// | variant | cause | status |
+/// | --- | --- | --- |
+/// | [`InvalidSignature`](Self::InvalidSignature) | missing, malformed or mismatched signature | `401 Unauthorized` |
+/// | [`PayloadTooLarge`](Self::PayloadTooLarge) | body over the size limit | `413 Payload Too Large` |
+/// | [`BodyRead`](Self::BodyRead) | body could not be read | `400 Bad Request` |
+/// | [`InvalidEvent`](Self::InvalidEvent) | verified body is not JSON | `400 Bad Request` |
+/// | [`InvalidEvent`](Self::InvalidEvent) | verified JSON is not a FoxReach event | `422 Unprocessable Entity` |
 ///
 /// Every status is non-2xx, so FoxReach retries the delivery (after 1, 5 and
 /// 30 minutes). The response body is [`body_text`](Self::body_text): short
 /// plain text a person can act on, never the secret, the expected MAC or the
 /// request body. [`Display`](fmt::Display) is the same text, and
-/// [`source`](StdError::source) gives the underlying error for logging.
+/// [`source`](StdError::source) gives the underlying error.
 ///
 /// # Example
 ///
@@ -38,17 +44,16 @@ pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 /// let headers = http::HeaderMap::new();
 /// let rejection = WebhookRejection::from(verifier.verify_headers(&headers, b"{}").unwrap_err());
 /// assert_eq!(rejection.status(), http::StatusCode::UNAUTHORIZED);
+/// assert!(rejection.body_text().starts_with("missing X-Webhook-Signature header"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WebhookRejection {
-    /// No `X-Webhook-Signature` header, or an empty one.
-    MissingSignature(VerifyError),
-    /// The header is not 64 hex digits, or was sent more than once.
-    MalformedSignature(VerifyError),
-    /// The signature does not match the body under any configured secret.
-    SignatureMismatch(VerifyError),
+    /// The `X-Webhook-Signature` header is missing, malformed (not 64 hex
+    /// digits, or sent twice) or does not match the body under any
+    /// configured secret: the [`VerifyError`] says which.
+    InvalidSignature(VerifyError),
     /// The body is larger than the receiver accepts.
     PayloadTooLarge {
         /// The limit in bytes, where this crate set it (axum's
@@ -57,9 +62,9 @@ pub enum WebhookRejection {
     },
     /// The body could not be read (the connection failed mid-body, say).
     BodyRead(BoxError),
-    /// The verified body is not JSON.
-    InvalidJson(ParseError),
-    /// The verified body is JSON, but not a FoxReach event of the documented shape.
+    /// The verified body is not a FoxReach event: not JSON at all
+    /// ([`ParseErrorKind::Syntax`] or [`ParseErrorKind::Eof`]), or JSON of
+    /// another shape ([`ParseErrorKind::Data`]).
     InvalidEvent(ParseError),
 }
 
@@ -68,12 +73,13 @@ impl WebhookRejection {
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingSignature(_) | Self::MalformedSignature(_) | Self::SignatureMismatch(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::BodyRead(_) | Self::InvalidJson(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidEvent(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BodyRead(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidEvent(err) => match err.kind() {
+                ParseErrorKind::Data => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            },
         }
     }
 
@@ -82,25 +88,59 @@ impl WebhookRejection {
     pub fn body_text(&self) -> String {
         self.to_string()
     }
+
+    /// The answer: [`status`](Self::status) with [`body_text`](Self::body_text)
+    /// as `text/plain`. With feature `tracing`, the refusal is logged here at
+    /// debug level (target `foxreach_webhooks::rejection`: the status and the
+    /// reason, never the body or a secret), so that every answered refusal is
+    /// logged exactly once.
+    #[must_use]
+    pub fn into_http_response(self) -> Response<FullBody> {
+        self.log();
+        plain_text(self.status(), self.body_text())
+    }
+
+    /// A rejection for a body that could not be collected: too large if any
+    /// error in the chain is a length limit, otherwise unreadable.
+    #[cfg(feature = "tower")]
+    pub(crate) fn from_body_error(err: BoxError, limit: Option<usize>) -> Self {
+        let mut cause: Option<&(dyn StdError + 'static)> = Some(&*err);
+        while let Some(err) = cause {
+            if err.is::<http_body_util::LengthLimitError>() {
+                return Self::PayloadTooLarge { limit };
+            }
+            cause = err.source();
+        }
+        Self::BodyRead(err)
+    }
+
+    fn log(&self) {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            target: "foxreach_webhooks::rejection",
+            status = self.status().as_u16(),
+            reason = %self,
+            "rejected a FoxReach webhook request",
+        );
+    }
 }
 
 impl From<VerifyError> for WebhookRejection {
     fn from(err: VerifyError) -> Self {
-        match err {
-            VerifyError::Missing => Self::MissingSignature(err),
-            VerifyError::Malformed { .. } => Self::MalformedSignature(err),
-            // A mismatch, or a cause added later: either way the body is not trusted.
-            _ => Self::SignatureMismatch(err),
-        }
+        Self::InvalidSignature(err)
+    }
+}
+
+impl From<ParseError> for WebhookRejection {
+    fn from(err: ParseError) -> Self {
+        Self::InvalidEvent(err)
     }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::MissingSignature(err) | Self::MalformedSignature(err) | Self::SignatureMismatch(err) => {
-                fmt::Display::fmt(err, f)
-            }
+            Self::InvalidSignature(err) => fmt::Display::fmt(err, f),
             Self::PayloadTooLarge { limit: Some(limit) } => {
                 write!(f, "request body is larger than the {limit} bytes this FoxReach webhook receiver accepts")
             }
@@ -108,7 +148,7 @@ impl fmt::Display for WebhookRejection {
                 f.write_str("request body is larger than this FoxReach webhook receiver accepts")
             }
             Self::BodyRead(_) => f.write_str("the request body could not be read to its end"),
-            Self::InvalidJson(err) | Self::InvalidEvent(err) => fmt::Display::fmt(err, f),
+            Self::InvalidEvent(err) => fmt::Display::fmt(err, f),
         }
     }
 }
@@ -116,10 +156,10 @@ impl fmt::Display for WebhookRejection {
 impl StdError for WebhookRejection {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Self::MissingSignature(err) | Self::MalformedSignature(err) | Self::SignatureMismatch(err) => Some(err),
+            Self::InvalidSignature(err) => Some(err),
             Self::PayloadTooLarge { .. } => None,
             Self::BodyRead(err) => Some(&**err),
-            Self::InvalidJson(err) | Self::InvalidEvent(err) => Some(err),
+            Self::InvalidEvent(err) => Some(err),
         }
     }
 }

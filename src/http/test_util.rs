@@ -2,8 +2,7 @@
 //!
 //! Each helper builds the `POST` FoxReach would send: a JSON body and its
 //! `X-Webhook-Signature`, signed with the verifier's first secret. The body
-//! is an [`http_body_util::Full`], which axum routers, tower services and
-//! hyper all accept.
+//! is a [`FullBody`], which axum routers, tower services and hyper all accept.
 //!
 //! # Example
 //!
@@ -27,8 +26,8 @@
 
 use ::http::{Method, Request, header};
 use bytes::Bytes;
-use http_body_util::Full;
 
+use super::FullBody;
 use crate::{Event, SIGNATURE_HEADER, Verifier};
 
 /// A request carrying `body`, correctly signed.
@@ -37,7 +36,7 @@ use crate::{Event, SIGNATURE_HEADER, Verifier};
 ///
 /// If `uri` is not a valid request target.
 #[must_use]
-pub fn signed(verifier: &Verifier, uri: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+pub fn signed(verifier: &Verifier, uri: &str, body: impl Into<Bytes>) -> Request<FullBody> {
     let body = body.into();
     let signature = verifier.sign(&body);
     request(uri, signature, body)
@@ -49,7 +48,7 @@ pub fn signed(verifier: &Verifier, uri: &str, body: impl Into<Bytes>) -> Request
 ///
 /// If `uri` is not a valid request target.
 #[must_use]
-pub fn signed_event(verifier: &Verifier, uri: &str, event: &Event) -> Request<Full<Bytes>> {
+pub fn signed_event(verifier: &Verifier, uri: &str, event: &Event) -> Request<FullBody> {
     signed(verifier, uri, event_json(event))
 }
 
@@ -61,7 +60,7 @@ pub fn signed_event(verifier: &Verifier, uri: &str, event: &Event) -> Request<Fu
 ///
 /// If `uri` is not a valid request target.
 #[must_use]
-pub fn tampered(verifier: &Verifier, uri: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+pub fn tampered(verifier: &Verifier, uri: &str, body: impl Into<Bytes>) -> Request<FullBody> {
     let body = body.into();
     let signature = verifier.sign(&body);
     let mut changed = body.to_vec();
@@ -76,12 +75,12 @@ pub fn event_json(event: &Event) -> Vec<u8> {
     serde_json::to_vec(event).unwrap_or_default()
 }
 
-fn request(uri: &str, signature: String, body: Bytes) -> Request<Full<Bytes>> {
+fn request(uri: &str, signature: String, body: Bytes) -> Request<FullBody> {
     Request::builder()
         .method(Method::POST)
         .uri(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature)
-        .body(Full::new(body))
+        .body(FullBody::new(body))
         .expect("a valid request target")
 }

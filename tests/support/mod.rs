@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::{SIGNATURE_HEADER, Verifier};
 use http::Request;
 use http_body::{Body, Frame};
-use http_body_util::Full;
 
 /// The example secret from FoxReach's documentation.
 pub(crate) const SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2";
@@ -52,23 +52,23 @@ pub(crate) fn compact(body: &[u8]) -> Vec<u8> {
 }
 
 /// A POST of `body` to [`PATH`] signed with `secret`.
-pub(crate) fn signed_with(secret: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+pub(crate) fn signed_with(secret: &str, body: impl Into<Bytes>) -> Request<FullBody> {
     let verifier = Verifier::new(secret).expect("test secrets are not empty");
     foxreach_webhooks::http::test_util::signed(&verifier, PATH, body)
 }
 
 /// A POST of `body` to [`PATH`] signed with the docs secret.
-pub(crate) fn signed(body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+pub(crate) fn signed(body: impl Into<Bytes>) -> Request<FullBody> {
     signed_with(SECRET, body)
 }
 
 /// A POST of `body` with whatever signature headers are given.
-pub(crate) fn with_headers(body: impl Into<Bytes>, signatures: &[&[u8]]) -> Request<Full<Bytes>> {
+pub(crate) fn with_headers(body: impl Into<Bytes>, signatures: &[&[u8]]) -> Request<FullBody> {
     let mut request = Request::post(PATH);
     for signature in signatures {
         request = request.header(SIGNATURE_HEADER, http::HeaderValue::from_bytes(signature).expect("a header value"));
     }
-    request.body(Full::new(body.into())).expect("a valid request")
+    request.body(FullBody::new(body.into())).expect("a valid request")
 }
 
 /// A POST of `body` with a well-formed signature (all zeros) that matches nothing.

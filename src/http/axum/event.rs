@@ -26,7 +26,7 @@ where
             return Ok(Self(event));
         }
         let body = VerifiedBody::from_request(request, state).await?;
-        Event::from_slice(&body).map(Self).map_err(WebhookRejection::from_parse).inspect_err(WebhookRejection::log)
+        Ok(Self(Event::from_slice(&body)?))
     }
 }
 

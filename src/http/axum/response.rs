@@ -2,23 +2,18 @@ use ::axum::response::{IntoResponse, Response};
 
 use crate::http::WebhookRejection;
 
-/// Answers with the rejection's status and its reason as plain text.
+/// Answers as [`WebhookRejection::into_http_response`] does (and logs there).
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
-        (self.status(), self.body_text()).into_response()
+        self.into_http_response().into_response()
     }
 }
 
-/// Answers with the outcome's status, its sentence as plain text (nothing
-/// for `204`) and `Retry-After` where waiting helps: the same response as
-/// [`Outcome::into_http_response`](crate::delivery::Outcome::into_http_response).
+/// Answers as [`Outcome::into_http_response`](crate::delivery::Outcome::into_http_response)
+/// does: the status, the sentence as plain text, `Retry-After` where waiting helps.
 #[cfg(feature = "delivery")]
 impl IntoResponse for crate::delivery::Outcome {
     fn into_response(self) -> Response {
-        match self {
-            // The common answer, a bare 204: no body to box, nothing to allocate.
-            Self::Processed => self.status().into_response(),
-            _ => self.into_http_response().into_response(),
-        }
+        self.into_http_response().into_response()
     }
 }

@@ -6,14 +6,13 @@ use ::axum::routing::post;
 use ::axum::{RequestExt, Router};
 
 use super::body::read;
-use crate::delivery::{DeliveryKey, Dispatcher, Handler, SeenStore};
-use crate::http::WebhookRejection;
-use crate::http::headers::SIGNATURE;
-use crate::{Event, Verifier};
+use crate::Verifier;
+use crate::delivery::{Dispatcher, Handler, SeenStore};
+use crate::http::dispatch::{dispatch, take_verified};
 
 /// A complete FoxReach receiver as an axum [`Router`]: `POST path` verifies
 /// the signature, parses the event and hands it to `dispatcher`, answering
-/// with the statuses of [`WebhookRejection`] and
+/// with the statuses of [`WebhookRejection`](crate::http::WebhookRejection) and
 /// [`Outcome`](crate::delivery::Outcome). Other methods get `405`.
 ///
 /// It reads the body as the [`FoxReachEvent`](super::FoxReachEvent)
@@ -53,35 +52,15 @@ struct Receiver<H, S> {
     dispatcher: Dispatcher<H, S>,
 }
 
-/// Not an `async fn`: one would keep the whole request in its future, beside
-/// the parts it is split into.
-fn receive<H: Handler, S: SeenStore>(
-    State(receiver): State<Arc<Receiver<H, S>>>,
-    request: Request,
-) -> impl Future<Output = Response> + Send {
+async fn receive<H: Handler, S: SeenStore>(State(receiver): State<Arc<Receiver<H, S>>>, request: Request) -> Response {
     let (mut parts, body) = request.with_limited_body().into_parts();
-    async move {
-        let (body, signature) = match read(&parts.headers, &parts.extensions, body, &receiver.verifier).await {
-            Ok(read) => read,
+    // Behind `VerifySignatureLayer`, what it verified (and parsed, if it did).
+    let (verified, event) = match take_verified(&mut parts.extensions) {
+        Some(taken) => taken,
+        None => match read(&parts, body, &receiver.verifier).await {
+            Ok(verified) => (verified, None),
             Err(rejection) => return rejection.into_response(),
-        };
-        let key = DeliveryKey::new(body.mac());
-        let (parsed, signature) = match signature {
-            Some(signature) => (Event::from_slice(&body), signature),
-            // Behind `VerifySignatureLayer`, which verified the header and
-            // may have parsed the event already.
-            None => (
-                parts.extensions.remove::<Event>().map_or_else(|| Event::from_slice(&body), Ok),
-                parts.headers.get(SIGNATURE).and_then(|value| value.to_str().ok()).unwrap_or_default(),
-            ),
-        };
-        match parsed {
-            Ok(event) => receiver.dispatcher.dispatch_keyed(event, &body, signature, key).await.into_response(),
-            Err(error) => {
-                let rejection = WebhookRejection::from_parse(error);
-                rejection.log();
-                rejection.into_response()
-            }
-        }
-    }
+        },
+    };
+    dispatch(&receiver.dispatcher, verified, event).await.into_response()
 }

@@ -1,47 +1,15 @@
-use std::convert::Infallible;
-use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::Full;
 use pin_project_lite::pin_project;
+
+use crate::http::FullBody;
 
 /// The request body [`VerifySignature`](super::VerifySignature) passes on:
 /// the verified bytes, in one frame, sharing the buffer that was verified.
-/// `Debug` shows only the length, as for [`VerifiedBody`](crate::http::VerifiedBody).
-#[derive(Clone)]
-pub struct RequestBody(Full<Bytes>);
-
-impl RequestBody {
-    pub(super) fn new(bytes: Bytes) -> Self {
-        Self(Full::new(bytes))
-    }
-}
-
-impl fmt::Debug for RequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestBody").field("len", &self.0.size_hint().exact()).finish_non_exhaustive()
-    }
-}
-
-impl Body for RequestBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Pin::new(&mut self.0).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.0.size_hint()
-    }
-}
+pub type RequestBody = FullBody;
 
 pin_project! {
     /// The response body of [`VerifySignature`](super::VerifySignature):
@@ -58,7 +26,7 @@ pin_project! {
     #[derive(Debug)]
     enum Kind<B> {
         Inner { #[pin] body: B },
-        Rejection { body: Full<Bytes> },
+        Rejection { body: FullBody },
     }
 }
 
@@ -67,8 +35,8 @@ impl<B> ResponseBody<B> {
         Self { kind: Kind::Inner { body } }
     }
 
-    pub(super) fn rejection(text: String) -> Self {
-        Self { kind: Kind::Rejection { body: Full::new(Bytes::from(text)) } }
+    pub(super) fn rejection(body: FullBody) -> Self {
+        Self { kind: Kind::Rejection { body } }
     }
 }
 

@@ -15,7 +15,6 @@ use super::{Config, RequestBody, ResponseBody};
 use crate::Event;
 use crate::http::WebhookRejection;
 use crate::http::intake::verify;
-use crate::http::plain::text_response;
 use crate::http::rejection::BoxError;
 
 pin_project! {
@@ -113,15 +112,13 @@ fn prepare(
     let verified = verify(&config.verifier, &parts.headers, bytes)?;
     let mut request = Request::from_parts(parts, RequestBody::new(verified.bytes().clone()));
     if config.parse_events {
-        let event = Event::from_slice(&verified).map_err(WebhookRejection::from_parse)?;
+        let event = Event::from_slice(&verified)?;
         request.extensions_mut().insert(event);
     }
     request.extensions_mut().insert(verified);
     Ok(request)
 }
 
-/// The response to a refused request: its status and plain-text reason.
 fn refuse<B>(rejection: WebhookRejection) -> Response<ResponseBody<B>> {
-    rejection.log();
-    text_response(rejection.status(), ResponseBody::rejection(rejection.body_text()))
+    rejection.into_http_response().map(ResponseBody::rejection)
 }

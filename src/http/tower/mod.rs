@@ -45,6 +45,9 @@
 //!
 //! With axum, add it with `Router::layer` or `route_layer`; see
 //! [`crate::http::axum`].
+//!
+//! With feature `delivery`, [`receiver`] is a whole receiver in one call:
+//! the layer around a [`Dispatcher`](crate::delivery::Dispatcher).
 
 mod body;
 mod future;
@@ -57,7 +60,7 @@ pub use body::{RequestBody, ResponseBody};
 pub use future::ResponseFuture;
 pub use layer::VerifySignatureLayer;
 #[cfg(feature = "delivery")]
-pub use receiver::{Dispatch, receiver};
+pub use receiver::{DispatcherService, Receiver, receiver};
 pub use service::VerifySignature;
 
 use crate::Verifier;
