@@ -129,7 +129,7 @@ fn lead_events() {
 #[test]
 fn every_event_type_has_a_fixture_and_round_trips_its_name() {
     let vectors: Value = serde_json::from_str(include_str!("fixtures/vectors.json")).expect("vectors.json is JSON");
-    for event_type in EventType::ALL {
+    for &event_type in EventType::ALL {
         assert_eq!(event_type.as_str().parse::<EventType>(), Ok(event_type));
         assert_eq!(event_type.to_string(), event_type.as_str());
         assert_eq!(serde_json::to_value(event_type).expect("serializes"), json!(event_type.as_str()));

@@ -1,9 +1,10 @@
 //! The one place a verified delivery goes: replay window, duplicate check,
 //! handler, and what to remember afterwards.
 
+use super::handler::handle;
 use super::seen::{Claim, MemoryStore, SeenStore};
 use super::{Delivery, DeliveryKey, Handler, HandlerError, Outcome, ReplayWindow};
-use crate::{Event, EventData};
+use crate::Event;
 
 /// Runs a [`Handler`] for each verified delivery, with duplicate suppression
 /// (a [`MemoryStore`] by default) and, if asked, a [`ReplayWindow`].
@@ -122,23 +123,7 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
             }
         }
         let Event { timestamp, data, .. } = event;
-        let delivery = Delivery { timestamp: &timestamp, body, key };
-        let handler = &self.handler;
-        let handled = match data {
-            EventData::EmailSent(data) => handler.email_sent(data, delivery).await,
-            EventData::EmailFailed(data) => handler.email_failed(data, delivery).await,
-            EventData::EmailBounced(data) => handler.email_bounced(data, delivery).await,
-            EventData::EmailOpened(data) => handler.email_opened(data, delivery).await,
-            EventData::ReplyReceived(data) => handler.reply_received(data, delivery).await,
-            EventData::ReplyCategorized(data) => handler.reply_categorized(data, delivery).await,
-            EventData::CampaignStarted(data) => handler.campaign_started(data, delivery).await,
-            EventData::CampaignPaused(data) => handler.campaign_paused(data, delivery).await,
-            EventData::CampaignCompleted(data) => handler.campaign_completed(data, delivery).await,
-            EventData::LeadCreated(data) => handler.lead_created(data, delivery).await,
-            EventData::LeadUpdated(data) => handler.lead_updated(data, delivery).await,
-            EventData::Unknown(event) => handler.unknown(event, delivery).await,
-        };
-        let outcome = match handled {
+        let outcome = match handle(&self.handler, data, Delivery { timestamp: &timestamp, body, key }).await {
             Ok(()) => Outcome::Processed,
             Err(error) => Outcome::Failed(error),
         };

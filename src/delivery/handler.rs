@@ -5,179 +5,104 @@ use std::future::{self, Future};
 use std::sync::Arc;
 
 use super::{DeliveryKey, HandlerError};
-use crate::event::{
-    CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent, LeadCreated,
-    LeadUpdated, ReplyCategorized, ReplyReceived, Timestamp, UnknownEvent,
-};
+use crate::event::{EventData, Timestamp, UnknownEvent, event_types};
 
 /// What a handler returns: `Ok` once the event is safely processed, or a
 /// [`HandlerError`] that says whether FoxReach should retry.
 pub type Handled = Result<(), HandlerError>;
 
-/// The application's handlers, one async method per FoxReach event type.
-///
-/// Implement the methods for the events you care about; the others accept the
-/// delivery and do nothing, so FoxReach does not retry them. Events of a type
-/// this crate does not know yet go to [`unknown`](Self::unknown). A
-/// [`Dispatcher`](super::Dispatcher) calls the right method with the typed
-/// data and the [`Delivery`] metadata.
-///
-/// FoxReach expects an answer within 5 seconds: a handler that has slow work
-/// to do should queue it and return.
-///
-/// # Example
-///
-/// ```
-/// use foxreach_webhooks::delivery::{Delivery, Handled, Handler, HandlerError};
-/// use foxreach_webhooks::event::{EmailBounced, ReplyReceived};
-///
-/// struct Crm; // holds the database pool, say
-///
-/// impl Handler for Crm {
-///     async fn reply_received(&self, reply: ReplyReceived, delivery: Delivery<'_>) -> Handled {
-///         println!("lead {} replied at {}", reply.lead_id, delivery.timestamp);
-///         Ok(())
-///     }
-///
-///     async fn email_bounced(&self, bounce: EmailBounced, _: Delivery<'_>) -> Handled {
-///         if bounce.to_email.is_none() {
-///             // Retrying the same payload cannot help: answer 2xx and log it.
-///             return Err(HandlerError::permanent("a bounce without an address"));
-///         }
-///         Ok(()) // a database error here would be retryable: `?` makes it so
-///     }
-/// }
-/// ```
-pub trait Handler: Send + Sync + 'static {
-    /// `email.sent`: an email went out.
-    fn email_sent(&self, data: EmailSent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
+/// Declares [`Handler`] with one method per row of the event table, its
+/// forwarding for `Arc<H>`, and [`handle`], the one match from an event's
+/// data to its method.
+macro_rules! handler {
+    ( $( $(#[$meta:meta])* $variant:ident = $wire:literal => $method:ident, )* ) => {
+        /// The application's handlers, one async method per FoxReach event type.
+        ///
+        /// Implement the methods for the events you care about; the others accept the
+        /// delivery and do nothing, so FoxReach does not retry them. Events of a type
+        /// this crate does not know yet go to [`unknown`](Self::unknown). A
+        /// [`Dispatcher`](super::Dispatcher) calls the right method with the typed
+        /// data and the [`Delivery`] metadata.
+        ///
+        /// FoxReach expects an answer within 5 seconds: a handler that has slow work
+        /// to do should queue it and return.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use foxreach_webhooks::delivery::{Delivery, Handled, Handler, HandlerError};
+        /// use foxreach_webhooks::event::{EmailBounced, ReplyReceived};
+        ///
+        /// struct Crm; // holds the database pool, say
+        ///
+        /// impl Handler for Crm {
+        ///     async fn reply_received(&self, reply: ReplyReceived, delivery: Delivery<'_>) -> Handled {
+        ///         println!("lead {} replied at {}", reply.lead_id, delivery.timestamp);
+        ///         Ok(())
+        ///     }
+        ///
+        ///     async fn email_bounced(&self, bounce: EmailBounced, _: Delivery<'_>) -> Handled {
+        ///         if bounce.to_email.is_none() {
+        ///             // Retrying the same payload cannot help: answer 2xx and log it.
+        ///             return Err(HandlerError::permanent("a bounce without an address"));
+        ///         }
+        ///         Ok(()) // a database error here would be retryable: `?` makes it so
+        ///     }
+        /// }
+        /// ```
+        pub trait Handler: Send + Sync + 'static {
+            $(
+                $(#[$meta])*
+                ///
+                #[doc = concat!(
+                    "Receives each `", $wire, "` delivery with its typed data; unless overridden, ",
+                    "accepts it and does nothing."
+                )]
+                fn $method(
+                    &self,
+                    data: crate::event::$variant,
+                    delivery: Delivery<'_>,
+                ) -> impl Future<Output = Handled> + Send {
+                    ignore(data, delivery)
+                }
+            )*
 
-    /// `email.failed`: an email could not be sent.
-    fn email_failed(&self, data: EmailFailed, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
+            /// An event type FoxReach added after this crate's release, with its wire
+            /// name and raw `data`. Accepted and ignored unless overridden.
+            fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+                ignore(event, delivery)
+            }
+        }
 
-    /// `email.bounced`: an email bounced.
-    fn email_bounced(&self, data: EmailBounced, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
+        /// A shared handler is a handler: keep an `Arc` to reach the application's
+        /// state (or, in tests, what the handler recorded) after handing it over.
+        impl<H: Handler> Handler for Arc<H> {
+            $(
+                fn $method(
+                    &self,
+                    data: crate::event::$variant,
+                    delivery: Delivery<'_>,
+                ) -> impl Future<Output = Handled> + Send {
+                    (**self).$method(data, delivery)
+                }
+            )*
 
-    /// `email.opened`: a lead opened an email.
-    fn email_opened(&self, data: EmailOpened, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
+            fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+                (**self).unknown(event, delivery)
+            }
+        }
 
-    /// `reply.received`: a lead replied.
-    fn reply_received(&self, data: ReplyReceived, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
-
-    /// `reply.categorized`: a reply was given a category.
-    fn reply_categorized(
-        &self,
-        data: ReplyCategorized,
-        delivery: Delivery<'_>,
-    ) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
-
-    /// `campaign.started`: a campaign became active.
-    fn campaign_started(&self, data: CampaignStarted, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
-
-    /// `campaign.paused`: a campaign was paused.
-    fn campaign_paused(&self, data: CampaignPaused, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
-
-    /// `campaign.completed`: a campaign finished.
-    fn campaign_completed(
-        &self,
-        data: CampaignCompleted,
-        delivery: Delivery<'_>,
-    ) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
-
-    /// `lead.created`: a lead was added.
-    fn lead_created(&self, data: LeadCreated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
-
-    /// `lead.updated`: a lead changed.
-    fn lead_updated(&self, data: LeadUpdated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(data, delivery)
-    }
-
-    /// An event type FoxReach added after this crate's release, with its wire
-    /// name and raw `data`. Accepted and ignored unless overridden.
-    fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        ignore(event, delivery)
-    }
+        /// Runs the method of `handler` for the type of `data`.
+        pub(super) async fn handle<H: Handler>(handler: &H, data: EventData, delivery: Delivery<'_>) -> Handled {
+            match data {
+                $( EventData::$variant(data) => handler.$method(data, delivery).await, )*
+                EventData::Unknown(event) => handler.unknown(event, delivery).await,
+            }
+        }
+    };
 }
 
-/// A shared handler is a handler: keep an `Arc` to reach the application's
-/// state (or, in tests, what the handler recorded) after handing it over.
-impl<H: Handler> Handler for Arc<H> {
-    fn email_sent(&self, data: EmailSent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).email_sent(data, delivery)
-    }
-
-    fn email_failed(&self, data: EmailFailed, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).email_failed(data, delivery)
-    }
-
-    fn email_bounced(&self, data: EmailBounced, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).email_bounced(data, delivery)
-    }
-
-    fn email_opened(&self, data: EmailOpened, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).email_opened(data, delivery)
-    }
-
-    fn reply_received(&self, data: ReplyReceived, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).reply_received(data, delivery)
-    }
-
-    fn reply_categorized(
-        &self,
-        data: ReplyCategorized,
-        delivery: Delivery<'_>,
-    ) -> impl Future<Output = Handled> + Send {
-        (**self).reply_categorized(data, delivery)
-    }
-
-    fn campaign_started(&self, data: CampaignStarted, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).campaign_started(data, delivery)
-    }
-
-    fn campaign_paused(&self, data: CampaignPaused, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).campaign_paused(data, delivery)
-    }
-
-    fn campaign_completed(
-        &self,
-        data: CampaignCompleted,
-        delivery: Delivery<'_>,
-    ) -> impl Future<Output = Handled> + Send {
-        (**self).campaign_completed(data, delivery)
-    }
-
-    fn lead_created(&self, data: LeadCreated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).lead_created(data, delivery)
-    }
-
-    fn lead_updated(&self, data: LeadUpdated, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).lead_updated(data, delivery)
-    }
-
-    fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
-        (**self).unknown(event, delivery)
-    }
-}
+event_types!(handler);
 
 /// Accepts a delivery the application has no handler for.
 fn ignore<T>(data: T, delivery: Delivery<'_>) -> future::Ready<Handled> {

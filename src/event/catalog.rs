@@ -1,7 +1,8 @@
 //! The eleven event types FoxReach documents: [`EventType`] names them,
 //! [`EventData`] carries their typed `data`, and [`UnknownEvent`] carries any
-//! type FoxReach adds later. One table below declares both enums, so a type
-//! cannot be added to one and forgotten in the other.
+//! type FoxReach adds later. One table, `event_types!`, declares them;
+//! both enums here and the `Handler` trait of `delivery` are generated from
+//! it, so a twelfth type is one line and cannot be half-added.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,13 +10,47 @@ use std::str::FromStr;
 use serde::de::{self, DeserializeSeed, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::payload::{
-    CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent, LeadCreated,
-    LeadUpdated, ReplyCategorized, ReplyReceived, WireStr,
-};
+use super::payload::WireStr;
+
+/// The table of documented event types, one line each: the variant (also
+/// the name of its payload struct) with its description, the wire name, and
+/// the `Handler` method that receives it. `event_types!(then)` expands to
+/// `then! { <the table> }`, so that every list of event types is generated
+/// from this one.
+macro_rules! event_types {
+    ($then:ident) => {
+        $then! {
+            /// An email was handed to the sending mailbox.
+            EmailSent = "email.sent" => email_sent,
+            /// An email could not be sent.
+            EmailFailed = "email.failed" => email_failed,
+            /// An email came back undeliverable.
+            EmailBounced = "email.bounced" => email_bounced,
+            /// An email's tracking pixel was loaded.
+            EmailOpened = "email.opened" => email_opened,
+            /// A lead replied.
+            ReplyReceived = "reply.received" => reply_received,
+            /// A reply was given a category (interested, out of office…).
+            ReplyCategorized = "reply.categorized" => reply_categorized,
+            /// A campaign became active.
+            CampaignStarted = "campaign.started" => campaign_started,
+            /// A campaign was paused.
+            CampaignPaused = "campaign.paused" => campaign_paused,
+            /// A campaign has processed all its leads.
+            CampaignCompleted = "campaign.completed" => campaign_completed,
+            /// A lead was created.
+            LeadCreated = "lead.created" => lead_created,
+            /// A lead was updated.
+            LeadUpdated = "lead.updated" => lead_updated,
+        }
+    };
+}
+
+#[cfg(feature = "delivery")]
+pub(crate) use event_types;
 
 macro_rules! catalog {
-    ( $( $(#[$meta:meta])* $variant:ident = $wire:literal, )* ) => {
+    ( $( $(#[$meta:meta])* $variant:ident = $wire:literal => $method:ident, )* ) => {
         /// One of the event types FoxReach documents, named as on the wire
         /// (`email.sent`…). Use it to register a webhook for some events, or to
         /// route on an event's type.
@@ -26,7 +61,7 @@ macro_rules! catalog {
         /// use foxreach_webhooks::EventType;
         ///
         /// let wanted: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
-        /// assert_eq!(wanted.len(), 11);
+        /// assert_eq!(wanted[0], "email.sent");
         /// assert_eq!("reply.received".parse::<EventType>()?, EventType::ReplyReceived);
         /// assert_eq!(EventType::EmailBounced.to_string(), "email.bounced");
         /// # Ok::<(), foxreach_webhooks::event::UnknownEventType>(())
@@ -39,7 +74,8 @@ macro_rules! catalog {
 
         impl EventType {
             /// Every documented event type, in FoxReach's documentation order.
-            pub const ALL: [EventType; 11] = [$( Self::$variant, )*];
+            /// A slice, so that its type stays the same when FoxReach adds a type.
+            pub const ALL: &'static [EventType] = &[$( Self::$variant, )*];
 
             /// The wire name, such as `"email.sent"`.
             #[must_use]
@@ -81,7 +117,7 @@ macro_rules! catalog {
         pub enum EventData {
             $(
                 #[doc = concat!("A `", $wire, "` event.")]
-                $variant($variant),
+                $variant(super::payload::$variant),
             )*
             /// An event type this version of the crate does not know. FoxReach may
             /// add types at any time; a correctly signed delivery of one is kept,
@@ -123,7 +159,7 @@ macro_rules! catalog {
 
             fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<EventData, D::Error> {
                 Ok(match EventType::from_wire(self.0) {
-                    $( Some(EventType::$variant) => EventData::$variant($variant::deserialize(deserializer)?), )*
+                    $( Some(EventType::$variant) => EventData::$variant(super::payload::$variant::deserialize(deserializer)?), )*
                     None => EventData::Unknown(UnknownEvent {
                         event: self.0.to_owned(),
                         data: serde_json::Value::deserialize(deserializer)?,
@@ -134,30 +170,7 @@ macro_rules! catalog {
     };
 }
 
-catalog! {
-    /// An email was handed to the sending mailbox.
-    EmailSent = "email.sent",
-    /// An email could not be sent.
-    EmailFailed = "email.failed",
-    /// An email came back undeliverable.
-    EmailBounced = "email.bounced",
-    /// An email's tracking pixel was loaded.
-    EmailOpened = "email.opened",
-    /// A lead replied.
-    ReplyReceived = "reply.received",
-    /// A reply was given a category (interested, out of office…).
-    ReplyCategorized = "reply.categorized",
-    /// A campaign became active.
-    CampaignStarted = "campaign.started",
-    /// A campaign was paused.
-    CampaignPaused = "campaign.paused",
-    /// A campaign has processed all its leads.
-    CampaignCompleted = "campaign.completed",
-    /// A lead was created.
-    LeadCreated = "lead.created",
-    /// A lead was updated.
-    LeadUpdated = "lead.updated",
-}
+event_types!(catalog);
 
 /// The data of an event type this version of the crate does not know.
 ///

@@ -32,6 +32,8 @@ mod error;
 mod payload;
 mod timestamp;
 
+#[cfg(feature = "delivery")]
+pub(crate) use catalog::event_types;
 pub use catalog::{EventData, EventType, UnknownEvent, UnknownEventType};
 pub use error::{ParseError, ParseErrorKind};
 pub use payload::{
