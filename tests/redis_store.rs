@@ -100,7 +100,9 @@ async fn marks_expire_in_redis() {
     // Every key carries its expiry, so Redis memory is bounded by one TTL of traffic.
     let client = redis::Client::open(server.url()).expect("a URL");
     let mut connection = client.get_multiplexed_async_connection().await.expect("connects");
-    let ttl: i64 = redis::cmd("PTTL").arg(store.key(&key(1))).query_async(&mut connection).await.expect("PTTL");
+    // The store's documented key: its prefix, then the delivery key's hex.
+    let name = format!("foxreach:delivery:{}", key(1));
+    let ttl: i64 = redis::cmd("PTTL").arg(name).query_async(&mut connection).await.expect("PTTL");
     assert!(ttl > 0 && ttl <= 300, "pending mark with its lease, got {ttl} ms");
 }
 

@@ -37,5 +37,6 @@ pub use key::DeliveryKey;
 pub use outcome::Outcome;
 pub use replay::{ReplayWindow, StaleDelivery};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use seen::RedisStore;
 pub use seen::{Claim, DEFAULT_LEASE, DEFAULT_TTL, MemoryStore, SeenStore, StoreError};

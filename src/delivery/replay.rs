@@ -40,6 +40,12 @@ use crate::event::{Timestamp, TimestampError};
 /// let now = datetime!(2025-01-15 11:00 UTC);
 /// assert!(window.check_at(&Timestamp::new("2025-01-15T10:30:00Z"), now).is_ok());
 /// assert!(window.check_at(&Timestamp::new("2025-01-15T09:30:00Z"), now).is_err());
+///
+/// // A sender's clock may run a minute ahead by default; here, five seconds.
+/// let strict = window.with_max_future_skew(Duration::from_secs(5));
+/// assert_eq!(strict.max_future_skew(), Duration::from_secs(5));
+/// assert!(window.check_at(&Timestamp::new("2025-01-15T11:00:30Z"), now).is_ok());
+/// assert!(strict.check_at(&Timestamp::new("2025-01-15T11:00:30Z"), now).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayWindow {
@@ -62,17 +68,24 @@ impl ReplayWindow {
         Self { max_age, max_future_skew: Self::DEFAULT_FUTURE_SKEW }
     }
 
-    /// How far ahead of the receiver's clock a timestamp may be.
+    /// Allows a timestamp to be up to `skew` ahead of the receiver's clock
+    /// (instead of [`DEFAULT_FUTURE_SKEW`](Self::DEFAULT_FUTURE_SKEW)).
     #[must_use]
-    pub const fn max_future_skew(mut self, skew: Duration) -> Self {
+    pub const fn with_max_future_skew(mut self, skew: Duration) -> Self {
         self.max_future_skew = skew;
         self
     }
 
-    /// The maximum age.
+    /// How old a timestamp may be.
     #[must_use]
     pub const fn max_age(&self) -> Duration {
         self.max_age
+    }
+
+    /// How far ahead of the receiver's clock a timestamp may be.
+    #[must_use]
+    pub const fn max_future_skew(&self) -> Duration {
+        self.max_future_skew
     }
 
     /// Checks `timestamp` against the system clock.

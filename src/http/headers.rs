@@ -35,6 +35,7 @@ impl Verifier {
     /// assert!(verifier.verify_headers(request.headers(), request.body()).is_ok());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn verify_headers(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
         self.verify(body, signature_value(headers)?.as_bytes())
     }

@@ -24,6 +24,7 @@
 //! [`EventData::Unknown`](crate::EventData::Unknown).
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod body;
 #[cfg(all(feature = "delivery", feature = "tower"))]
@@ -37,8 +38,10 @@ mod outcome;
 mod plain;
 mod rejection;
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
 
 pub use body::{DEFAULT_BODY_LIMIT, VerifiedBody};

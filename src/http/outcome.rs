@@ -10,6 +10,7 @@ use crate::delivery::Outcome;
 /// a passing reason; its own schedule (1, 5, 30 minutes) is longer anyway.
 const RETRY_AFTER_SECONDS: &str = "60";
 
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 impl Outcome {
     /// The HTTP status to answer with (features `delivery` and `http`):
     ///

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use subtle::Choice;
-#[cfg(any(feature = "tower", feature = "axum"))]
+#[cfg(feature = "tower")]
 use subtle::ConditionallySelectable;
 
 use super::error::{SecretError, SignatureShape, VerifyError};
@@ -108,7 +108,7 @@ impl Verifier {
     /// As [`verify`](Self::verify), returning the MAC that matched: the
     /// signature's 64 hex digits decoded, at no cost (they were compared
     /// with it), for the glue to identify the delivery by.
-    #[cfg(any(feature = "tower", feature = "axum"))]
+    #[cfg(feature = "tower")]
     pub(crate) fn verified_mac(&self, body: &[u8], signature: &[u8]) -> Result<[u8; 32], VerifyError> {
         let mut verified = [0u32; 8];
         check(&self.keys, body, signature, |mac, matched| {
@@ -169,7 +169,7 @@ fn check(
 }
 
 /// A MAC's big-endian words as its 32 bytes.
-#[cfg(any(feature = "tower", feature = "axum"))]
+#[cfg(feature = "tower")]
 fn to_bytes(words: [u32; 8]) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (four, word) in bytes.as_chunks_mut::<4>().0.iter_mut().zip(words) {
@@ -194,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(any(feature = "tower", feature = "axum"))]
+    #[cfg(feature = "tower")]
     fn the_mac_returned_is_the_matching_secrets_whichever_it_is() {
         let verifier = Verifier::from_secrets(["old-secret", "new-secret"]).expect("secrets are not empty");
         let body = b"{}";

@@ -109,8 +109,7 @@ impl RedisStore {
     }
 
     /// The Redis key of a delivery.
-    #[must_use]
-    pub fn key(&self, key: &DeliveryKey) -> String {
+    fn key(&self, key: &DeliveryKey) -> String {
         format!("{}{key}", self.prefix)
     }
 }

@@ -9,6 +9,7 @@ use crate::http::{DEFAULT_BODY_LIMIT, VerifiedBody, WebhookRejection};
 
 /// Extracts the verified raw body: the one the layer stored, or the request's
 /// own, read and verified with the state's [`Verifier`].
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S> FromRequest<S> for VerifiedBody
 where
     S: Send + Sync,

@@ -42,4 +42,5 @@ mod router;
 
 pub use event::FoxReachEvent;
 #[cfg(feature = "delivery")]
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub use router::router;

@@ -60,6 +60,7 @@ pub use body::{RequestBody, ResponseBody};
 pub use future::ResponseFuture;
 pub use layer::VerifySignatureLayer;
 #[cfg(feature = "delivery")]
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub use receiver::{DispatcherService, Receiver, receiver};
 pub use service::VerifySignature;
 
