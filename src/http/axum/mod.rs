@@ -1,7 +1,7 @@
 //! axum extractors for FoxReach webhooks (feature `axum`).
 //!
 //! [`FoxReachEvent`] yields the verified, typed [`Event`](crate::Event), and
-//! [`VerifiedBody`](crate::http::VerifiedBody) the verified raw bytes. Both
+//! [`VerifiedBody`] the verified raw bytes. Both
 //! work with or without [`VerifySignatureLayer`]: behind the layer they take
 //! what it stored and do no work twice; without it they read the
 //! [`Verifier`](crate::Verifier) from the router's state (`FromRef`), read
@@ -40,6 +40,9 @@ mod response;
 #[cfg(feature = "delivery")]
 mod router;
 
+/// The verified-body extractor, also at [`crate::http::VerifiedBody`].
+#[doc(no_inline)]
+pub use crate::http::VerifiedBody;
 pub use event::FoxReachEvent;
 #[cfg(feature = "delivery")]
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
