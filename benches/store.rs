@@ -1,8 +1,7 @@
 //! `MemoryStore` alone: a claim and a completion of a new delivery, the
 //! store's work per processed delivery, for a store of 1,000 that stays in
 //! the core's caches and for the default one at its full 100,000 (about
-//! 37 MB), each forgetting its least recently claimed delivery as the new one
-//! comes in. Both take turns (see `support`); the keys are spread like MACs.
+//! 10.7 MB), each forgetting an old delivery as the new one comes in. Both take turns (see `support`); the keys are spread like MACs.
 //! `cargo bench --features delivery --bench store`.
 
 mod support;
@@ -36,8 +35,8 @@ fn key(n: u64) -> DeliveryKey {
     DeliveryKey::new(bytes)
 }
 
-/// A store of `capacity` filled to it, claiming and completing new
-/// deliveries from then on.
+/// A store of `capacity` filled (twice over, so that every shard of the
+/// cache is full), claiming and completing new deliveries from then on.
 fn storing(name: &str, capacity: usize, first: u64) -> Contender<'_> {
     let store = Rc::new(MemoryStore::new().capacity(capacity));
     let filled = Rc::clone(&store);
@@ -49,10 +48,10 @@ fn storing(name: &str, capacity: usize, first: u64) -> Contender<'_> {
         now(store.complete(&key)).expect("the memory store does not fail");
         claimed
     };
-    for _ in 0..capacity {
+    for _ in 0..2 * capacity {
         deliver().expect("room for new deliveries");
     }
-    assert_eq!(filled.len(), capacity, "full");
+    assert!(filled.len() <= capacity, "{} held, over the capacity", filled.len());
     Contender {
         name,
         run: Box::new(move |calls| {
