@@ -2,7 +2,7 @@
 //! `127.0.0.1:$PORT` (default 3000), verified with `FOXREACH_WEBHOOK_SECRET`
 //! (the docs' demo secret when unset, with a warning).
 //!
-//! It prints one line per verified event on stdout and answers `200`. A
+//! It prints one line per verified event on stdout and answers `204`. A
 //! duplicate of a delivery already processed is answered `200` without being
 //! printed again (remembered for an hour in memory, or in the Redis at
 //! `REDIS_URL` when that is set, so that several receivers share it).

@@ -43,11 +43,11 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | *(none)* | | `verify`, `Verifier`, typed events: no HTTP stack, no async runtime |
-//! | `http` | | `Verifier::verify_headers`, `WebhookRejection`, `VerifiedBody` (the `http` crate) |
-//! | `tower` | | `VerifySignatureLayer` for any tower or hyper service (implies `http`) |
+//! | `http` | | `Verifier::verify_headers`, `WebhookRejection`, `VerifiedBody`, `FullBody` (the `http` crate) |
+//! | `tower` | | `VerifySignatureLayer` for any tower or hyper service; with `delivery`, a one-call `receiver` (implies `http`) |
 //! | `axum` | | the `FoxReachEvent` and `VerifiedBody` extractors; with `delivery`, a one-call `router` (implies `tower`) |
 //! | `tracing` | | rejections logged at debug level: status and reason, never bodies or secrets |
-//! | `delivery` | | handlers per event type, duplicate suppression, the replay window (adds `tracing` for handler failures) |
+//! | `delivery` | | handlers per event type, duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
 //! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers (implies `delivery`) |
 //! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
 //!

@@ -9,8 +9,13 @@
 //!   on with the same bytes.
 //! - [`axum`] has the [`FoxReachEvent`](axum::FoxReachEvent) extractor and
 //!   [`VerifiedBody`] as an extractor, with or without the layer.
+//! - With feature `delivery`, a whole receiver in one call: `axum::router`
+//!   and `tower::receiver` verify, parse and hand each delivery to a
+//!   [`Dispatcher`](crate::delivery::Dispatcher), through one pipeline.
 //!
-//! Refused requests are answered with [`WebhookRejection`]'s status and text:
+//! Refused requests are answered with [`WebhookRejection`]'s status and text
+//! (its [`into_http_response`](WebhookRejection::into_http_response), in a
+//! [`FullBody`]):
 //!
 //! | cause | status |
 //! | --- | --- |
