@@ -84,9 +84,8 @@ impl<T: SeenStore> SeenStore for Arc<T> {
     }
 }
 
-/// A [`SeenStore`] could not answer: Redis is down, say, or the store is full
-/// of deliveries in progress. The delivery is not processed and not
-/// acknowledged, so FoxReach retries it.
+/// A [`SeenStore`] could not answer: Redis is down, say. The delivery is not
+/// processed and not acknowledged, so FoxReach retries it.
 pub struct StoreError(BoxError);
 
 impl StoreError {
