@@ -1,8 +1,9 @@
 //! The eleven event types FoxReach documents: [`EventType`] names them,
 //! [`EventData`] carries their typed `data`, and [`UnknownEvent`] carries any
-//! type FoxReach adds later. One table, `event_types!`, declares them;
-//! both enums here and the `Handler` trait of `delivery` are generated from
-//! it, so a twelfth type is one line and cannot be half-added.
+//! type FoxReach adds later. One table, `event_types!`, declares them: both
+//! enums here, the payload modules and the `Handler` trait of `delivery`
+//! are generated from it, so a twelfth type is one row (and its payload's
+//! file, which the row declares) and cannot be half-added.
 
 use std::fmt;
 use std::str::FromStr;
@@ -46,7 +47,6 @@ macro_rules! event_types {
     };
 }
 
-#[cfg(feature = "delivery")]
 pub(crate) use event_types;
 
 macro_rules! catalog {

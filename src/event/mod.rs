@@ -36,10 +36,8 @@ mod timestamp;
 pub(crate) use catalog::event_types;
 pub use catalog::{EventData, EventType, UnknownEvent, UnknownEventType};
 pub use error::{ParseError, ParseErrorKind};
-pub use payload::{
-    BounceType, CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent,
-    LeadCreated, LeadUpdated, ReplyCategorized, ReplyCategory, ReplyReceived,
-};
+// Every payload struct (one per row of the event table), `BounceType` and `ReplyCategory`.
+pub use payload::*;
 pub use timestamp::{Timestamp, TimestampError};
 
 use std::borrow::Cow;

@@ -1,4 +1,5 @@
-//! The typed `data` of each documented event type, one file per type.
+//! The typed `data` of each documented event type, one file per type,
+//! named after the type's `Handler` method.
 //!
 //! Every payload keeps the fields FoxReach documents as typed fields and every
 //! other field it sends in `extra`, so a field FoxReach adds later is neither
@@ -9,29 +10,22 @@
 //! an `Option`: FoxReach shows them in its examples but does not promise them,
 //! and a signed delivery should not be refused because one is missing.
 
-mod campaign_completed;
-mod campaign_paused;
-mod campaign_started;
-mod email_bounced;
-mod email_failed;
-mod email_opened;
-mod email_sent;
-mod lead_created;
-mod lead_updated;
-mod reply_categorized;
-mod reply_received;
+/// A module per event type, named after its `Handler` method, with its
+/// payload struct re-exported: generated from the event table, so that a
+/// type's file is declared where its row is.
+macro_rules! payload_modules {
+    ( $( $(#[$meta:meta])* $variant:ident = $wire:literal => $method:ident, )* ) => {
+        $(
+            mod $method;
+            pub use $method::$variant;
+        )*
+    };
+}
 
-pub use campaign_completed::CampaignCompleted;
-pub use campaign_paused::CampaignPaused;
-pub use campaign_started::CampaignStarted;
-pub use email_bounced::{BounceType, EmailBounced};
-pub use email_failed::EmailFailed;
-pub use email_opened::EmailOpened;
-pub use email_sent::EmailSent;
-pub use lead_created::LeadCreated;
-pub use lead_updated::LeadUpdated;
-pub use reply_categorized::{ReplyCategorized, ReplyCategory};
-pub use reply_received::ReplyReceived;
+super::catalog::event_types!(payload_modules);
+
+pub use email_bounced::BounceType;
+pub use reply_categorized::ReplyCategory;
 
 use std::borrow::Cow;
 use std::fmt;
