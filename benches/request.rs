@@ -15,8 +15,8 @@
 //!   of dispatch alone;
 //! - (e) the one-call `router`: the extractor's path, the dispatcher and the
 //!   default `MemoryStore` (a claim and a completion per delivery);
-//! - (e') the same with a store of 1,000 deliveries, full and forgetting
-//!   the least recently claimed one per new delivery;
+//! - (e') the same with a store of 1,000 deliveries, full and forgetting an
+//!   old delivery for each new one;
 //! - (f) the same router answering a duplicate of a processed delivery
 //!   (request built inside the timing).
 //!

@@ -21,15 +21,3 @@ pub fn secret() -> Result<String, String> {
     std::env::var("FOXREACH_WEBHOOK_SECRET")
         .map_err(|_| "set FOXREACH_WEBHOOK_SECRET to the receiver's webhook secret".to_owned())
 }
-
-/// The number in the environment variable `name`, or `default` when it is unset.
-///
-/// # Errors
-///
-/// If the variable is set to something that does not parse as a `T`.
-pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match std::env::var(name) {
-        Ok(value) => value.parse().map_err(|_| format!("{name} must be a number, not {value:?}")),
-        Err(_) => Ok(default),
-    }
-}

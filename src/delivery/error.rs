@@ -18,6 +18,11 @@ pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 /// When unsure, retry: a retryable error loses nothing, a permanent one drops
 /// the event.
 ///
+/// It is not itself a `std::error::Error` (so that every error can convert
+/// into it with `?`); where a `Box<dyn Error + Send + Sync>` is wanted, as
+/// when calling a handler directly in a test, use
+/// [`into_source`](Self::into_source).
+///
 /// # Example
 ///
 /// ```

@@ -122,7 +122,8 @@ pub struct Delivery<'a> {
     /// The raw body, exactly as received and verified.
     pub body: &'a [u8],
     /// The delivery's identity for duplicate suppression: the same for
-    /// every copy FoxReach sends of it.
+    /// every copy FoxReach sends of it under one secret (see
+    /// [`DeliveryKey`] on rotation).
     pub key: DeliveryKey,
 }
 

@@ -11,8 +11,8 @@ use http_body_util::Full;
 
 /// A body held whole in memory and sent in one frame: the short plain-text
 /// answers of a receiver, the verified bytes the tower layer passes on (as
-/// [`RequestBody`](crate::http::tower::RequestBody)), and the signed requests
-/// of [`test_util`](crate::http::test_util).
+/// `http::tower::RequestBody`), and the signed requests of
+/// `http::test_util`.
 ///
 /// Our own type, so that this crate's public API does not change with
 /// `http-body-util`'s versions. axum, hyper and every tower service that takes

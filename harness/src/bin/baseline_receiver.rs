@@ -8,7 +8,6 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use foxreach_webhooks_harness::env_number;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -29,7 +28,8 @@ async fn answer(request: Request<Incoming>) -> Result<Response<Empty<Bytes>>, In
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("WARNING: this baseline verifies NO signature; it exists only to measure against");
-    let listener = TcpListener::bind(("127.0.0.1", env_number("PORT", 3000)?)).await?;
+    let port: u16 = std::env::var("PORT").map_or(Ok(3000), |port| port.parse())?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!("listening on http://{}/webhooks/foxreach", listener.local_addr()?);
     loop {
         let (stream, _) = tokio::select! {

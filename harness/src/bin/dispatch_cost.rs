@@ -14,9 +14,8 @@
 //! new delivery, and then: `setup` drops them; `plain` sends them through a
 //! router with the `FoxReachEvent` extractor alone (bench (b) of
 //! `benches/request.rs`); `router` through `http::axum::router` with a
-//! `Dispatcher` and a `MemoryStore` of 1,000 deliveries, its 3,000 places full
-//! and evicting
-//! (bench (e')). Subtract `setup` from the others for the requests alone.
+//! `Dispatcher` and a `MemoryStore` of 1,000 deliveries, full and forgetting
+//! an old delivery for each new one (bench (e')). Subtract `setup` from the others for the requests alone.
 //! Under valgrind, sha2 uses its portable SHA-256, so verification weighs
 //! more here than with SHA-NI.
 
@@ -67,8 +66,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let count: usize = count.parse()?;
     let verifier = Verifier::new(SECRET)?;
-    // Filled in every variant, so that the work cancels out: with room for
-    // three times its capacity, every measured delivery then evicts one.
+    // Filled in every variant, so that the work cancels out: three times its
+    // capacity, so that every shard is full and each measured delivery
+    // makes room for itself.
     let store = Arc::new(MemoryStore::new().capacity(1_000));
     for n in 0..3_000u32 {
         let mut key = [0u8; 32];

@@ -41,26 +41,27 @@ use crate::http::dispatch::{dispatch, take_verified};
 /// let app: axum::Router = router("/webhooks/foxreach", verifier, Dispatcher::new(App));
 /// # Ok::<(), foxreach_webhooks::SecretError>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub fn router<H: Handler, S: SeenStore>(path: &str, verifier: Verifier, dispatcher: Dispatcher<H, S>) -> Router {
-    let receiver = Arc::new(Receiver { verifier, dispatcher });
-    Router::new().route(path, post(receive::<H, S>)).with_state(receiver)
+    let state = Arc::new(RouterState { verifier, dispatcher });
+    Router::new().route(path, post(receive::<H, S>)).with_state(state)
 }
 
 /// The router's state, behind one `Arc`: one reference count per request.
-struct Receiver<H, S> {
+struct RouterState<H, S> {
     verifier: Verifier,
     dispatcher: Dispatcher<H, S>,
 }
 
-async fn receive<H: Handler, S: SeenStore>(State(receiver): State<Arc<Receiver<H, S>>>, request: Request) -> Response {
+async fn receive<H: Handler, S: SeenStore>(State(state): State<Arc<RouterState<H, S>>>, request: Request) -> Response {
     let (mut parts, body) = request.with_limited_body().into_parts();
     // Behind `VerifySignatureLayer`, what it verified (and parsed, if it did).
     let (verified, event) = match take_verified(&mut parts.extensions) {
         Some(taken) => taken,
-        None => match read(&parts, body, &receiver.verifier).await {
+        None => match read(&parts, body, &state.verifier).await {
             Ok(verified) => (verified, None),
             Err(rejection) => return rejection.into_response(),
         },
     };
-    dispatch(&receiver.dispatcher, verified, event).await.into_response()
+    dispatch(&state.dispatcher, verified, event).await.into_response()
 }

@@ -18,6 +18,7 @@ use crate::http::plain::plain_text;
 
 /// A complete FoxReach receiver as a tower service, as [`receiver`] builds
 /// it: [`VerifySignature`] around a [`DispatcherService`].
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub type Receiver<H, S = MemoryStore> = VerifySignature<DispatcherService<H, S>>;
 
 /// A complete FoxReach receiver as a tower service: the signature verified,
@@ -42,6 +43,7 @@ pub type Receiver<H, S = MemoryStore> = VerifySignature<DispatcherService<H, S>>
 /// let _app: &App = service.get_ref().dispatcher().handler();
 /// # Ok::<(), foxreach_webhooks::SecretError>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub fn receiver<H: Handler, S: SeenStore>(verifier: Verifier, dispatcher: Dispatcher<H, S>) -> Receiver<H, S> {
     VerifySignatureLayer::new(verifier).layer(DispatcherService { dispatcher: Arc::new(dispatcher) })
 }
@@ -51,6 +53,7 @@ pub fn receiver<H: Handler, S: SeenStore>(verifier: Verifier, dispatcher: Dispat
 /// with the outcome. A request that did not pass the layer (taken through
 /// [`VerifySignature::get_mut`], say) is refused with `500`, so that nothing
 /// is lost while the wiring is fixed.
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub struct DispatcherService<H, S> {
     dispatcher: Arc<Dispatcher<H, S>>,
 }
