@@ -32,7 +32,7 @@
 //! - `delivery` (feature `delivery`): a `Handler` per event type, the
 //!   `Dispatcher` with duplicate suppression (`MemoryStore`, `RedisStore`)
 //!   and an opt-in `ReplayWindow`; nothing in it knows HTTP.
-//! - [`http`] (feature `http`): checking an `http::HeaderMap`, the rejection
+//! - `http` (feature `http`): checking an `http::HeaderMap`, the rejection
 //!   type with its statuses, the tower layer and `receiver` (`http::tower`,
 //!   feature `tower`), the axum extractors and `router` (`http::axum`,
 //!   feature `axum`), and signed requests for tests (`http::test_util`,
