@@ -99,6 +99,14 @@ impl SeenStore for Forgetful {
     fn release(&self, _: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
         ready(Ok(()))
     }
+
+    fn renew(&self, _: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(Ok(()))
+    }
+
+    fn lease_duration(&self) -> std::time::Duration {
+        foxreach_webhooks::delivery::DEFAULT_LEASE
+    }
 }
 
 async fn naive(headers: HeaderMap, body: Bytes) -> StatusCode {

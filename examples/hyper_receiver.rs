@@ -1,6 +1,9 @@
 //! The same receiver as `receiver`, on hyper alone (no axum): the same
 //! secret, port, route, handler and statuses, with the tower `receiver`
-//! service (`VerifySignatureLayer` around the dispatcher).
+//! service (`VerifySignatureLayer` around the dispatcher). Other methods on
+//! the route get `405` with `Allow: POST`, other paths `404`. On Ctrl-C or
+//! SIGTERM it stops accepting, lets the connections in flight finish, and
+//! waits up to 10 seconds for the handlers still running.
 //!
 //! ```text
 //! cargo run --features tower,delivery --example hyper_receiver
@@ -8,51 +11,68 @@
 
 mod common;
 
+use std::pin::pin;
+
 use bytes::Bytes;
 use common::printer::Printer;
-use foxreach_webhooks::Verifier;
 use foxreach_webhooks::delivery::Dispatcher;
 use foxreach_webhooks::http::tower::receiver;
-use http::{Method, Request, Response, StatusCode};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{Either, Empty};
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::{ServiceExt, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let verifier = Verifier::new(common::secret())?;
-    // Only the webhook route is verified; anything else is a plain 404.
-    let webhook = receiver(verifier, Dispatcher::new(Printer));
+    let verifier = common::verifier()?;
+    let dispatcher = Dispatcher::new(Printer);
+    // Only the webhook route is verified; anything else is refused plainly.
+    let webhook = receiver(verifier, dispatcher.clone());
     let app = service_fn(move |request: Request<Incoming>| {
         let webhook = webhook.clone();
         async move {
-            if request.method() == Method::POST && request.uri().path() == common::ROUTE {
-                webhook.oneshot(request).await.map(|response| response.map(Either::Left))
-            } else {
-                let mut response = Response::new(Either::Right(Empty::<Bytes>::new()));
-                *response.status_mut() = StatusCode::NOT_FOUND;
-                Ok(response)
+            match (request.uri().path() == common::ROUTE, request.method() == Method::POST) {
+                (true, true) => webhook.oneshot(request).await.map(|response| response.map(Either::Left)),
+                (true, false) => Ok(refusal(StatusCode::METHOD_NOT_ALLOWED)),
+                (false, _) => Ok(refusal(StatusCode::NOT_FOUND)),
             }
         }
     });
 
     let listener = TcpListener::bind(("127.0.0.1", common::port()?)).await?;
     eprintln!("listening on http://{}{}", listener.local_addr()?, common::ROUTE);
+    let connections = GracefulShutdown::new();
+    let mut stopping = pin!(common::shutdown_signal());
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => accepted?,
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            () = &mut stopping => break,
         };
         let service = TowerToHyperService::new(app.clone());
+        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
         tokio::spawn(async move {
-            if let Err(err) =
-                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
-            {
+            if let Err(err) = connection.await {
                 eprintln!("connection error: {err}");
             }
         });
     }
+    connections.shutdown().await;
+    dispatcher.shutdown(common::SHUTDOWN_GRACE).await?;
+    Ok(())
+}
+
+/// An empty answer with `status`; `405` says which method the route takes.
+fn refusal<B>(status: StatusCode) -> Response<Either<B, Empty<Bytes>>> {
+    let mut response = Response::new(Either::Right(Empty::new()));
+    *response.status_mut() = status;
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
 }

@@ -2,7 +2,9 @@
 //! `127.0.0.1:$PORT` (default 3000), verified with `FOXREACH_WEBHOOK_SECRET`
 //! (the docs' demo secret when unset, with a warning).
 //!
-//! It prints one line per verified event on stdout and answers `204`. A
+//! It prints one line per verified event on stdout (typed or not: its type,
+//! its timestamp as sent and its ids, or its raw `data` when it cannot be
+//! typed) and answers `204`. A
 //! duplicate of a delivery already processed is answered `200` without being
 //! printed again (remembered for an hour in memory, or in the Redis at
 //! `REDIS_URL` when that is set, so that several receivers share it).
@@ -11,8 +13,11 @@
 //! type this crate does not know is accepted and printed as unknown. A
 //! request that takes longer than `REQUEST_TIMEOUT_MS` (default 5000:
 //! FoxReach waits 5 seconds for an answer) gets `408`, so a sender that
-//! trickles its body cannot hold a connection. Refusals and handler failures
-//! are logged on stderr (with the crate's `tracing` feature for refusals).
+//! trickles its body cannot hold a connection; a handler still running
+//! then goes on, on its own task. Refusals and handler failures are logged
+//! on stderr (with the crate's `tracing` feature for refusals). On Ctrl-C or
+//! SIGTERM it stops accepting, and waits up to 10 seconds for the handlers
+//! still running.
 //!
 //! ```text
 //! cargo run --all-features --example receiver
@@ -26,7 +31,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::printer::Printer;
 use foxreach_webhooks::Verifier;
-use foxreach_webhooks::delivery::Dispatcher;
+use foxreach_webhooks::delivery::{Dispatcher, SeenStore};
 use foxreach_webhooks::http::axum::router;
 use tower_http::timeout::TimeoutLayer;
 
@@ -36,20 +41,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
         .with_writer(std::io::stderr)
         .init();
-    // Refuses an empty secret here, at start-up, rather than every delivery later.
-    let verifier = Verifier::new(common::secret())?;
+    let verifier = common::verifier()?;
     let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
 
     let dispatcher = Dispatcher::new(Printer);
-    let app = match std::env::var("REDIS_URL") {
+    match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
         Ok(url) => {
             let store = foxreach_webhooks::delivery::RedisStore::connect(&url).await?;
-            router(common::ROUTE, verifier, dispatcher.seen_store(store))
+            serve(verifier, dispatcher.seen_store(store), timeout).await
         }
-        _ => router(common::ROUTE, verifier, dispatcher),
-    };
-    let app = app.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
+        _ => serve(verifier, dispatcher, timeout).await,
+    }
+}
 
-    common::serve(app).await
+/// Serves the receiver until Ctrl-C or SIGTERM, then waits for its handlers.
+async fn serve<S: SeenStore>(
+    verifier: Verifier,
+    dispatcher: Dispatcher<Printer, S>,
+    timeout: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let app = router(common::ROUTE, verifier, dispatcher.clone())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
+    common::serve(app).await?;
+    dispatcher.shutdown(common::SHUTDOWN_GRACE).await?;
+    Ok(())
 }

@@ -305,6 +305,12 @@ impl SeenStore for Down {
     async fn release(&self, _: &DeliveryKey) -> Result<(), StoreError> {
         Err(StoreError::new("connection refused"))
     }
+    async fn renew(&self, _: &DeliveryKey) -> Result<(), StoreError> {
+        Err(StoreError::new("connection refused"))
+    }
+    fn lease_duration(&self) -> Duration {
+        foxreach_webhooks::delivery::DEFAULT_LEASE
+    }
 }
 
 #[tokio::test]
@@ -346,6 +352,13 @@ impl SeenStore for Watched {
     async fn release(&self, key: &DeliveryKey) -> Result<(), StoreError> {
         self.note("release", key);
         self.store.release(key).await
+    }
+    async fn renew(&self, key: &DeliveryKey) -> Result<(), StoreError> {
+        self.note("renew", key);
+        self.store.renew(key).await
+    }
+    fn lease_duration(&self) -> Duration {
+        self.store.lease_duration()
     }
 }
 

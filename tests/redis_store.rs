@@ -106,6 +106,33 @@ async fn marks_expire_in_redis() {
     assert!(ttl > 0 && ttl <= 300, "pending mark with its lease, got {ttl} ms");
 }
 
+#[tokio::test]
+async fn renewing_extends_a_pending_mark_and_leaves_a_done_one() {
+    let server = RedisServer::start();
+    let store = server.store().await.ttl(Duration::from_secs(60 * 60)).lease(Duration::from_millis(300));
+    assert_eq!(store.lease_duration(), Duration::from_millis(300));
+    store.claim(&key(1)).await.expect("claims");
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        store.renew(&key(1)).await.expect("renews");
+    }
+    // 600 ms after the claim, twice its lease: still in progress.
+    assert_eq!(store.claim(&key(1)).await.ok(), Some(Claim::InProgress));
+
+    store.complete(&key(1)).await.expect("completes");
+    store.renew(&key(1)).await.expect("a no-op");
+    let client = redis::Client::open(server.url()).expect("a URL");
+    let mut connection = client.get_multiplexed_async_connection().await.expect("connects");
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("foxreach:delivery:{}", key(1)))
+        .query_async(&mut connection)
+        .await
+        .expect("PTTL");
+    assert!(ttl > 300, "a done mark keeps its TTL, got {ttl} ms");
+    store.renew(&key(2)).await.expect("a no-op");
+    assert_eq!(store.claim(&key(2)).await.ok(), Some(Claim::New), "renewing does not create a mark");
+}
+
 /// Counts the deliveries it processes, slowly enough for copies to overlap.
 struct Counter(Arc<AtomicUsize>);
 

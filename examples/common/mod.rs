@@ -5,7 +5,9 @@
 #[cfg(feature = "delivery")]
 pub(crate) mod printer;
 
-use foxreach_webhooks::{Event, EventData};
+use std::time::Duration;
+
+use foxreach_webhooks::{Event, EventData, SecretError, Verifier};
 use tokio::net::TcpListener;
 
 /// The example secret from FoxReach's documentation: never use it in production.
@@ -14,29 +16,72 @@ pub(crate) const DEMO_SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1
 /// The route FoxReach posts to.
 pub(crate) const ROUTE: &str = "/webhooks/foxreach";
 
-/// `FOXREACH_WEBHOOK_SECRET`, or the demo secret with a loud warning.
+/// The secret to sign with: `FOXREACH_WEBHOOK_SECRET` without surrounding
+/// whitespace (as [`verifier`] reads it), or the demo secret with a warning.
 pub(crate) fn secret() -> String {
     match std::env::var("FOXREACH_WEBHOOK_SECRET") {
-        Ok(secret) => secret,
+        Ok(secret) => secret.trim().to_owned(),
         Err(_) => {
-            eprintln!("WARNING: FOXREACH_WEBHOOK_SECRET is not set; using the DEMO secret from FoxReach's docs.");
-            eprintln!(
-                "WARNING: anyone can forge deliveries signed with it. Set FOXREACH_WEBHOOK_SECRET for real traffic."
-            );
+            demo_warning();
             DEMO_SECRET.to_owned()
         }
     }
 }
 
-/// Serves `app` on `127.0.0.1:$PORT` until Ctrl-C, saying where on stderr.
+fn demo_warning() {
+    eprintln!("WARNING: FOXREACH_WEBHOOK_SECRET is not set; using the DEMO secret from FoxReach's docs.");
+    eprintln!("WARNING: anyone can forge deliveries signed with it. Set FOXREACH_WEBHOOK_SECRET for real traffic.");
+}
+
+/// How long a stopping receiver waits for the handlers still running.
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A verifier for `FOXREACH_WEBHOOK_SECRET` (refusing an empty one here, at
+/// start-up, rather than every delivery later), or for the demo secret with
+/// a loud warning when it is unset.
+pub(crate) fn verifier() -> Result<Verifier, SecretError> {
+    match Verifier::from_env("FOXREACH_WEBHOOK_SECRET") {
+        Ok(built) => {
+            if let Some(trimmed) = built.trimmed {
+                eprintln!("WARNING: {trimmed}");
+            }
+            Ok(built.verifier)
+        }
+        Err(SecretError::EnvUnset { .. }) => {
+            demo_warning();
+            Verifier::new(DEMO_SECRET)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what `docker stop` and
+/// Kubernetes send).
+pub(crate) async fn shutdown_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    eprintln!("stopping: no new connections; waiting for the handlers still running");
+}
+
+/// Serves `app` on `127.0.0.1:$PORT` until Ctrl-C or SIGTERM, saying where
+/// on stderr, and lets the requests in flight finish.
 pub(crate) async fn serve(app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
     eprintln!("listening on http://{}{ROUTE}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 

@@ -1,10 +1,22 @@
-//! The one place a verified delivery goes: replay window, duplicate check,
-//! handler, and what to remember afterwards.
+//! The one place a verified delivery goes: replay window, then its own task
+//! (duplicate check, handler, what to remember), answered within a budget.
 
-use super::handler::handle;
-use super::seen::{Claim, MemoryStore, SeenStore};
-use super::{Delivery, DeliveryKey, Handler, HandlerError, Outcome, ReplayWindow};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio_util::task::TaskTracker;
+
+use super::run::run;
+use super::seen::{MemoryStore, SeenStore};
+use super::{DeliveryKey, Handler, Outcome, ReplayWindow};
 use crate::Event;
+
+/// How long a delivery's answer waits for its handler by default: 4
+/// seconds, under the 5 seconds FoxReach waits for an answer, with a second
+/// left for the network and the rest of the request.
+pub const DEFAULT_ANSWER_BUDGET: Duration = Duration::from_secs(4);
 
 /// Runs a [`Handler`] for each verified delivery, with duplicate suppression
 /// (a [`MemoryStore`] by default) and, if asked, a [`ReplayWindow`].
@@ -13,17 +25,31 @@ use crate::Event;
 ///
 /// 1. With a replay window, a delivery whose signed timestamp is outside it
 ///    is refused ([`Outcome::Stale`]).
-/// 2. The store [claims](SeenStore::claim) the delivery's key. A copy
+/// 2. The rest runs on a Tokio task of its own, which nothing cancels: not
+///    a client that hangs up, not a timeout layer dropping the request.
+///    There the store [claims](SeenStore::claim) the delivery's key. A copy
 ///    already processed is acknowledged without running the handler
 ///    ([`Outcome::Duplicate`]); a copy being processed right now is refused
 ///    so that FoxReach retries it ([`Outcome::InProgress`]).
-/// 3. The handler for the event's type runs. On success the delivery is
-///    remembered as done; on a retryable failure it is forgotten, so that
+/// 3. The handler for the event's type runs, the claim renewed while it
+///    does. On success the delivery is remembered as done; on a retryable
+///    failure or a panic ([`Outcome::Panicked`]) it is forgotten, so that
 ///    FoxReach's retry runs the handler again; on a permanent failure it is
 ///    logged (with `tracing`, at error level) and remembered as done.
+/// 4. The answer waits for the task up to the
+///    [answer budget](Self::answer_budget) ([`DEFAULT_ANSWER_BUDGET`], 4
+///    seconds). A handler still running then is answered
+///    [`Outcome::StillRunning`], so that FoxReach retries, and keeps
+///    running: the retry finds it done (acknowledged), still running (`409`)
+///    or released after a failure (run again).
 ///
 /// So a signed delivery is never lost (it is processed, or FoxReach is told
 /// to retry it) and, within the store's TTL, never processed twice.
+///
+/// Cloning a dispatcher shares it (handler, store and tasks): keep a clone
+/// to [`shut it down`](Self::shutdown) after handing it to a receiver. It
+/// must run inside a Tokio runtime with timers enabled (`#[tokio::main]`
+/// has them).
 ///
 /// The HTTP glue turns it into a receiver in one call: see
 /// `foxreach_webhooks::http::axum::router` and
@@ -32,6 +58,7 @@ use crate::Event;
 /// # Example
 ///
 /// ```
+/// use bytes::Bytes;
 /// use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Dispatcher, Handled, Handler, Outcome};
 /// use foxreach_webhooks::event::CampaignCompleted;
 /// use foxreach_webhooks::{Event, Verifier};
@@ -50,29 +77,36 @@ use crate::Event;
 /// let verifier = Verifier::new("the-webhook-secret")?;
 /// let dispatcher = Dispatcher::new(App);
 ///
-/// let body = br#"{"event":"campaign.completed","timestamp":"2025-02-01T18:00:00Z","data":{"campaignId":"cmp_456"}}"#;
-/// let signature = verifier.sign(body); // from the X-Webhook-Signature header
+/// let body = Bytes::from_static(br#"{"event":"campaign.completed","timestamp":"2025-02-01T18:00:00Z","data":{"campaignId":"cmp_456"}}"#);
+/// let signature = verifier.sign(&body); // from the X-Webhook-Signature header
 ///
-/// verifier.verify(body, &signature)?;
-/// let event = Event::from_slice(body)?;
-/// let key = DeliveryKey::from_signature(&signature).ok_or("a verified signature is 64 hex digits")?;
-/// assert!(matches!(dispatcher.dispatch(event.clone(), body, key).await, Outcome::Processed));
+/// let key = DeliveryKey::verify(&verifier, &body, &signature)?;
+/// let event = Event::from_slice_lenient(&body)?;
+/// assert!(matches!(dispatcher.dispatch(event.clone(), body.clone(), key).await, Outcome::Processed));
 /// assert!(matches!(dispatcher.dispatch(event, body, key).await, Outcome::Duplicate));
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct Dispatcher<H, S = MemoryStore> {
-    handler: H,
-    store: S,
+    handler: Arc<H>,
+    store: Arc<S>,
     window: Option<ReplayWindow>,
+    answer_budget: Duration,
+    tasks: TaskTracker,
 }
 
 impl<H: Handler> Dispatcher<H> {
-    /// Dispatches to `handler`, with a default [`MemoryStore`] and no replay window.
+    /// Dispatches to `handler`, with a default [`MemoryStore`], no replay
+    /// window and the [`DEFAULT_ANSWER_BUDGET`].
     #[must_use]
     pub fn new(handler: H) -> Self {
-        Self { handler, store: MemoryStore::new(), window: None }
+        Self {
+            handler: Arc::new(handler),
+            store: Arc::new(MemoryStore::new()),
+            window: None,
+            answer_budget: DEFAULT_ANSWER_BUDGET,
+            tasks: TaskTracker::new(),
+        }
     }
 }
 
@@ -81,7 +115,13 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     /// other settings, or a store shared by several receivers.
     #[must_use]
     pub fn seen_store<T: SeenStore>(self, store: T) -> Dispatcher<H, T> {
-        Dispatcher { handler: self.handler, store, window: self.window }
+        Dispatcher {
+            handler: self.handler,
+            store: Arc::new(store),
+            window: self.window,
+            answer_budget: self.answer_budget,
+            tasks: self.tasks,
+        }
     }
 
     /// Refuses deliveries outside `window`. Read [`ReplayWindow`]'s notes on
@@ -89,6 +129,16 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     #[must_use]
     pub fn replay_window(mut self, window: ReplayWindow) -> Self {
         self.window = Some(window);
+        self
+    }
+
+    /// How long an answer waits for its handler before telling FoxReach to
+    /// retry ([`Outcome::StillRunning`]) while the handler goes on. Keep it
+    /// under FoxReach's 5 seconds, minus the network's share: FoxReach
+    /// counts a late answer as a failure.
+    #[must_use]
+    pub fn answer_budget(mut self, budget: Duration) -> Self {
+        self.answer_budget = budget;
         self
     }
 
@@ -102,68 +152,135 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
         &self.store
     }
 
+    /// How many handlers are running (or about to), answered or not.
+    #[must_use]
+    pub fn running(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// Handles one delivery whose signature verified: `event` parsed from
-    /// `body`, identified by `key` (usually
-    /// [`DeliveryKey::from_signature`] of its `X-Webhook-Signature`). Never
-    /// call it before verifying: it trusts its input. The future is `Send`,
-    /// as [`Handler`] and [`SeenStore`] futures are.
-    pub async fn dispatch(&self, event: Event, body: &[u8], key: DeliveryKey) -> Outcome {
+    /// `body` (with [`Event::from_slice_lenient`], so that it reaches the
+    /// handler even if FoxReach's payload drifted), identified by `key`
+    /// (from [`DeliveryKey::verify`]). Never call it before verifying: it
+    /// trusts its input.
+    ///
+    /// Dropping the returned future does not stop the handler, which runs
+    /// on its own task.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime, or in one without timers.
+    pub async fn dispatch(&self, event: Event, body: Bytes, key: DeliveryKey) -> Outcome {
+        if self.tasks.is_closed() {
+            return Outcome::ShuttingDown;
+        }
         if let Some(window) = &self.window
             && let Err(stale) = window.check(&event.timestamp)
         {
             return Outcome::Stale(stale);
         }
-        match self.store.claim(&key).await {
-            Ok(Claim::New) => {}
-            Ok(Claim::InProgress) => return Outcome::InProgress,
-            Ok(Claim::Done) => return Outcome::Duplicate,
-            Err(error) => {
-                log_store_error("claim", &error);
-                return Outcome::StoreUnavailable(error);
-            }
+        let task = self.tasks.spawn(run(Arc::clone(&self.handler), Arc::clone(&self.store), event, body, key));
+        match tokio::time::timeout(self.answer_budget, task).await {
+            Ok(Ok(outcome)) => outcome,
+            // The task's own code caught the handler's panics; a panic here
+            // came from the store, after which its claim is released when
+            // its lease runs out.
+            Ok(Err(error)) if error.is_panic() => Outcome::Panicked,
+            // The runtime is shutting down.
+            Ok(Err(_)) => Outcome::ShuttingDown,
+            Err(_) => Outcome::StillRunning,
         }
-        let Event { timestamp, data, .. } = event;
-        let outcome = match handle(&self.handler, data, Delivery { timestamp: &timestamp, body, key }).await {
-            Ok(()) => Outcome::Processed,
-            Err(error) => Outcome::Failed(error),
-        };
-        // Forget a retryable failure, so that FoxReach's retry runs; remember
-        // the rest. If the store fails here, the mark expires with its lease,
-        // before FoxReach's first retry.
-        let settled = match &outcome {
-            Outcome::Failed(error) if error.is_retryable() => self.store.release(&key).await,
-            _ => self.store.complete(&key).await,
-        };
-        if let Err(error) = settled {
-            log_store_error("settle", &error);
+    }
+
+    /// Stops taking deliveries and waits up to `grace` for the handlers
+    /// still running. A delivery dispatched from now on is refused with
+    /// [`Outcome::ShuttingDown`], so that FoxReach retries it (stop the HTTP
+    /// server first, so that few are).
+    ///
+    /// # Errors
+    ///
+    /// [`ShutdownTimedOut`] if handlers are still running after `grace`.
+    /// They are not cancelled here; they stop with the runtime, and their
+    /// deliveries (answered [`Outcome::StillRunning`], or never answered)
+    /// are retried by FoxReach, once their claims' leases run out with a
+    /// shared store.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foxreach_webhooks::delivery::{Dispatcher, Handler};
+    ///
+    /// struct App;
+    /// impl Handler for App {}
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), foxreach_webhooks::delivery::ShutdownTimedOut> {
+    /// let dispatcher = Dispatcher::new(App);
+    /// let for_the_receiver = dispatcher.clone();
+    /// // ... serve `for_the_receiver` until SIGTERM, then:
+    /// dispatcher.shutdown(Duration::from_secs(10)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn shutdown(&self, grace: Duration) -> Result<(), ShutdownTimedOut> {
+        self.tasks.close();
+        match tokio::time::timeout(grace, self.tasks.wait()).await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(ShutdownTimedOut { still_running: self.tasks.len(), grace }),
         }
-        if let Outcome::Failed(error) = &outcome {
-            log_failure(error, &key);
-        }
-        outcome
     }
 }
 
-/// A permanent failure is acknowledged, so this log is its only trace.
-#[cold]
-fn log_failure(error: &HandlerError, key: &DeliveryKey) {
-    match error.is_retryable() {
-        true => tracing::warn!(
-            target: "foxreach_webhooks::delivery",
-            key = %key,
-            error = %error.source(),
-            "handler failed; FoxReach will retry",
-        ),
-        false => tracing::error!(
-            target: "foxreach_webhooks::delivery",
-            key = %key,
-            error = %error.source(),
-            "handler failed permanently; the delivery is acknowledged and will not be retried",
-        ),
+impl<H, S> Clone for Dispatcher<H, S> {
+    fn clone(&self) -> Self {
+        Self {
+            handler: Arc::clone(&self.handler),
+            store: Arc::clone(&self.store),
+            window: self.window,
+            answer_budget: self.answer_budget,
+            tasks: self.tasks.clone(),
+        }
     }
 }
 
-#[cold]
-fn log_store_error(step: &str, error: &super::StoreError) {
-    tracing::error!(target: "foxreach_webhooks::delivery", step, %error, "duplicate store failed");
+impl<H: fmt::Debug, S: fmt::Debug> fmt::Debug for Dispatcher<H, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("handler", &self.handler)
+            .field("store", &self.store)
+            .field("window", &self.window)
+            .field("answer_budget", &self.answer_budget)
+            .field("running", &self.tasks.len())
+            .finish()
+    }
 }
+
+/// Handlers were still running when [`Dispatcher::shutdown`]'s grace
+/// period ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShutdownTimedOut {
+    still_running: usize,
+    grace: Duration,
+}
+
+impl ShutdownTimedOut {
+    /// How many handlers were still running.
+    #[must_use]
+    pub fn still_running(&self) -> usize {
+        self.still_running
+    }
+}
+
+impl fmt::Display for ShutdownTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} handler(s) still running after the grace period of {} ms; FoxReach will retry their deliveries",
+            self.still_running,
+            self.grace.as_millis()
+        )
+    }
+}
+
+impl std::error::Error for ShutdownTimedOut {}

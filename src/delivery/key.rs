@@ -5,28 +5,44 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use crate::signature::hex::is_hex;
+use crate::{Verifier, VerifyError};
 
-/// The identity of a delivery: the 32 bytes of its verified signature.
+/// The identity of a delivery: 32 bytes, the HMAC of its body under the
+/// verifier's first secret.
 ///
 /// FoxReach sends no delivery id, but a duplicate carries the same body and
-/// therefore the same HMAC, so the MAC the signature header already holds
-/// identifies the delivery at no extra cost. It is public (it travelled in a
-/// header) and unforgeable without the secret, so it is safe to store, and a
-/// sender cannot choose keys to collide.
+/// therefore the same HMAC, so the MAC that verification computes anyway
+/// identifies the delivery at no extra cost. It is unforgeable without the
+/// secret, so it is safe to store, and a sender cannot choose keys to
+/// collide.
 ///
-/// One caveat: during a secret rotation, a retry signed with the other secret
-/// has another MAC, so a delivery retried across the switch is processed once
-/// per secret. Process idempotently where that matters.
+/// **Rotation.** FoxReach cannot rotate a secret in place: a second webhook
+/// is created, and while both exist each event comes twice, with one body
+/// signed under each secret. [`verify`](Self::verify) (and the HTTP glue)
+/// key both copies by the MAC under the *first* secret of
+/// `Verifier::from_secrets`, so the second copy is a duplicate. The recipe:
+///
+/// 1. create the new webhook and deploy with `from_secrets([old, new])`
+///    (the old secret first, so that keys do not change);
+/// 2. delete the old webhook in FoxReach;
+/// 3. deploy with the new secret alone. From then on keys are MACs under
+///    the new secret: a copy of a delivery processed before this deploy,
+///    arriving after it, would be processed again, so deploy when no
+///    delivery is being retried (FoxReach's retries end 36 minutes after a
+///    first failure).
 ///
 /// # Example
 ///
 /// ```
 /// use foxreach_webhooks::delivery::DeliveryKey;
+/// use foxreach_webhooks::{sign, Verifier};
 ///
-/// let signature = foxreach_webhooks::sign("secret", b"{}");
-/// let key = DeliveryKey::from_signature(&signature).expect("64 hex digits");
-/// assert_eq!(key.to_string(), signature);
-/// assert_eq!(DeliveryKey::from_signature(&signature.to_uppercase()), Some(key));
+/// let verifier = Verifier::from_secrets(["old-secret", "new-secret"])?;
+/// let body = br#"{"event":"email.sent"}"#;
+/// let by_old = DeliveryKey::verify(&verifier, body, sign("old-secret", body))?;
+/// let by_new = DeliveryKey::verify(&verifier, body, sign("new-secret", body))?;
+/// assert_eq!(by_old, by_new);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeliveryKey([u8; 32]);
@@ -38,9 +54,23 @@ impl DeliveryKey {
         Self(bytes)
     }
 
+    /// Verifies `signature` (the `X-Webhook-Signature` value) over `body`
+    /// and returns the delivery's key: the body's MAC under `verifier`'s
+    /// first secret, the same whichever of its secrets signed.
+    ///
+    /// # Errors
+    ///
+    /// The [`VerifyError`] of [`Verifier::verify`]: the signature is
+    /// missing, malformed, or made with none of the secrets.
+    pub fn verify(verifier: &Verifier, body: &[u8], signature: impl AsRef<[u8]>) -> Result<Self, VerifyError> {
+        verifier.delivery_mac(body, signature.as_ref()).map(Self)
+    }
+
     /// The key of the delivery this `X-Webhook-Signature` value signed: its 64
     /// hex digits (either case) decoded. `None` if it is not 64 hex digits,
-    /// which a verified signature always is.
+    /// which a verified signature always is. With one secret it equals
+    /// [`verify`](Self::verify)'s key; while rotating, prefer `verify`, whose
+    /// key does not depend on which secret signed.
     #[must_use]
     pub fn from_signature(signature: &str) -> Option<Self> {
         let digits = <&[u8; 64]>::try_from(signature.as_bytes()).ok()?;

@@ -5,12 +5,16 @@
 //! duplicate deliveries, and to know that a non-2xx answer is retried after
 //! 1, 5 and 30 minutes. A [`Dispatcher`] makes each of those one line:
 //!
+//! - Each handler runs on its own Tokio task, to the end: the answer waits
+//!   for it up to a budget under FoxReach's 5 seconds, then asks FoxReach to
+//!   retry while the handler goes on. A panic is a retryable failure, not a
+//!   dropped connection. [`Dispatcher::shutdown`] waits for running handlers.
 //! - [`Handler`]: one async method per event type, each accepting and
 //!   ignoring by default; [`HandlerError`] says whether a failure is
 //!   retryable (answer `500`, FoxReach retries) or permanent (answer `200`
 //!   and log it, since retrying cannot help).
-//! - [`SeenStore`]: remembers deliveries by their signature
-//!   ([`DeliveryKey`]), so that a duplicate is acknowledged without running
+//! - [`SeenStore`]: remembers deliveries by their MAC under the first
+//!   secret ([`DeliveryKey`], the same whichever secret signed), so that a duplicate is acknowledged without running
 //!   the handler twice, a copy arriving while the first is still being
 //!   processed is told to retry (`409`), and a failure is forgotten so that
 //!   its retry runs. [`MemoryStore`] is the default; `RedisStore` (feature
@@ -28,9 +32,10 @@ mod handler;
 mod key;
 mod outcome;
 mod replay;
+mod run;
 mod seen;
 
-pub use dispatcher::Dispatcher;
+pub use dispatcher::{DEFAULT_ANSWER_BUDGET, Dispatcher, ShutdownTimedOut};
 pub use error::HandlerError;
 pub use handler::{Delivery, Handled, Handler};
 pub use key::DeliveryKey;

@@ -23,6 +23,18 @@ pub enum Outcome {
     /// The handler failed. Retryable failures are not acknowledged; permanent
     /// ones are, and were logged.
     Failed(HandlerError),
+    /// The handler panicked. The panic was caught and logged, the claim
+    /// released, and the delivery is not acknowledged, so that FoxReach's
+    /// retry runs the handler again.
+    Panicked,
+    /// The handler was still running when the answer budget ran out. It
+    /// goes on; the delivery is not acknowledged, so that FoxReach retries,
+    /// and the retry finds it done, still running, or released after a
+    /// failure.
+    StillRunning,
+    /// The dispatcher is [shutting down](super::Dispatcher::shutdown): the
+    /// handler did not run, and FoxReach will retry.
+    ShuttingDown,
     /// The signed timestamp is outside the replay window.
     Stale(StaleDelivery),
     /// The duplicate store could not be reached, so the handler did not run.
@@ -37,7 +49,12 @@ impl Outcome {
         match self {
             Self::Processed | Self::Duplicate => true,
             Self::Failed(error) => !error.is_retryable(),
-            Self::InProgress | Self::Stale(_) | Self::StoreUnavailable(_) => false,
+            Self::InProgress
+            | Self::Panicked
+            | Self::StillRunning
+            | Self::ShuttingDown
+            | Self::Stale(_)
+            | Self::StoreUnavailable(_) => false,
         }
     }
 }
@@ -66,6 +83,9 @@ impl Outcome {
             Self::Failed(_) => {
                 "accepted but not processed: the handler failed permanently (the receiver's logs say why)"
             }
+            Self::Panicked => "the handler panicked; send it again later (the receiver's logs say where)",
+            Self::StillRunning => "still processing after the answer budget; send it again later",
+            Self::ShuttingDown => "the receiver is shutting down; send it again later",
             Self::StoreUnavailable(_) => {
                 "the duplicate store is unavailable; send it again later (the receiver's logs say why)"
             }

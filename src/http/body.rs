@@ -31,8 +31,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedBody {
     bytes: Bytes,
-    /// The MAC that verified it, which identifies the delivery: kept so that
-    /// the signature header is read once.
+    /// Its MAC under the verifier's first secret, which identifies the
+    /// delivery whichever secret signed it, computed while verifying.
     mac: [u8; 32],
 }
 
@@ -42,7 +42,7 @@ impl VerifiedBody {
         Self { bytes, mac }
     }
 
-    /// The delivery's identity: the MAC that verified the body.
+    /// The delivery's identity: the body's MAC under the first secret.
     #[cfg(all(feature = "delivery", feature = "tower"))]
     pub(crate) fn key(&self) -> crate::delivery::DeliveryKey {
         crate::delivery::DeliveryKey::new(self.mac)

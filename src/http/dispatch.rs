@@ -22,7 +22,10 @@ pub(crate) async fn dispatch<H: Handler, S: SeenStore>(
     event: Option<Event>,
 ) -> Response<FullBody> {
     match event.map_or_else(|| Event::from_slice(&body), Ok) {
-        Ok(event) => dispatcher.dispatch(event, &body, body.key()).await.into_http_response(),
+        Ok(event) => {
+            let key = body.key();
+            dispatcher.dispatch(event, body.into_bytes(), key).await.into_http_response()
+        }
         Err(err) => WebhookRejection::from(err).into_http_response(),
     }
 }

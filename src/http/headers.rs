@@ -40,11 +40,11 @@ impl Verifier {
         self.verify(body, signature_value(headers)?.as_bytes())
     }
 
-    /// As [`verify_headers`](Self::verify_headers), returning the MAC that
-    /// matched, which identifies the delivery.
+    /// As [`verify_headers`](Self::verify_headers), returning the MAC under
+    /// the first secret, which identifies the delivery whichever secret signed.
     #[cfg(feature = "tower")]
-    pub(crate) fn verify_headers_keeping_mac(&self, headers: &HeaderMap, body: &[u8]) -> Result<[u8; 32], VerifyError> {
-        self.verified_mac(body, signature_value(headers)?.as_bytes())
+    pub(crate) fn verify_headers_for_key(&self, headers: &HeaderMap, body: &[u8]) -> Result<[u8; 32], VerifyError> {
+        self.delivery_mac(body, signature_value(headers)?.as_bytes())
     }
 }
 

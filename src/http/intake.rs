@@ -47,6 +47,6 @@ where
 /// Verifies collected bytes against the request's signature header, the one
 /// time it is looked up.
 pub(crate) fn verify(verifier: &Verifier, headers: &HeaderMap, bytes: Bytes) -> Result<VerifiedBody, WebhookRejection> {
-    let mac = verifier.verify_headers_keeping_mac(headers, &bytes)?;
+    let mac = verifier.verify_headers_for_key(headers, &bytes)?;
     Ok(VerifiedBody::new(bytes, mac))
 }

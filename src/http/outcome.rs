@@ -20,6 +20,9 @@ impl Outcome {
     /// | duplicate of a processed delivery | `200 OK` | no |
     /// | handler failed permanently (logged) | `200 OK` | no: it cannot succeed |
     /// | handler failed, retryable | `500 Internal Server Error` | yes |
+    /// | handler panicked (logged) | `500 Internal Server Error` | yes |
+    /// | handler still running after the answer budget | `503 Service Unavailable` | yes |
+    /// | dispatcher shutting down | `503 Service Unavailable` | yes |
     /// | duplicate of a delivery in progress | `409 Conflict` | yes, in case the first fails |
     /// | duplicate store unavailable | `503 Service Unavailable` | yes |
     /// | outside the replay window | `403 Forbidden` | yes, and refused again |
@@ -33,7 +36,8 @@ impl Outcome {
             Self::Processed => StatusCode::NO_CONTENT,
             Self::Duplicate => StatusCode::OK,
             Self::Failed(error) if !error.is_retryable() => StatusCode::OK,
-            Self::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Failed(_) | Self::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::StillRunning | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::InProgress => StatusCode::CONFLICT,
             Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Stale(_) => StatusCode::FORBIDDEN,
@@ -57,7 +61,7 @@ impl Outcome {
                 None => plain_text(self.status(), self.to_string()),
             },
         };
-        if matches!(self, Self::InProgress | Self::StoreUnavailable(_)) {
+        if matches!(self, Self::InProgress | Self::StoreUnavailable(_) | Self::StillRunning | Self::ShuttingDown) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response

@@ -144,17 +144,33 @@ pub enum SecretError {
     Empty,
     /// No secret was given at all.
     NoSecrets,
+    /// The environment variable that should hold the secret is not set
+    /// ([`Verifier::from_env`](crate::Verifier::from_env)).
+    EnvUnset {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// The environment variable that should hold the secret is not UTF-8;
+    /// FoxReach's secrets are.
+    EnvNotUnicode {
+        /// The variable's name.
+        name: &'static str,
+    },
 }
 
 impl fmt::Display for SecretError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Empty => {
+        match self {
+            Self::Empty => f.write_str(
                 "a webhook secret is empty: set it to the `secret` FoxReach returned when the \
-                 webhook was created (is its environment variable set?)"
+                 webhook was created (is its environment variable set?)",
+            ),
+            Self::NoSecrets => f.write_str("no webhook secret was given: a verifier needs at least one"),
+            Self::EnvUnset { name } => {
+                write!(f, "{name} is not set: set it to the `secret` FoxReach returned when the webhook was created")
             }
-            Self::NoSecrets => "no webhook secret was given: a verifier needs at least one",
-        })
+            Self::EnvNotUnicode { name } => write!(f, "{name} is not valid UTF-8, which FoxReach's secrets are"),
+        }
     }
 }
 

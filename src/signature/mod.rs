@@ -21,11 +21,13 @@
 //! assert_eq!(verify(secret, b"{ }", &header), Err(VerifyError::Mismatch));
 //! ```
 
+mod env;
 mod error;
 pub(crate) mod hex;
 mod key;
 mod verifier;
 
+pub use env::{FromEnv, Trimmed};
 pub use error::{SecretError, SignatureShape, VerifyError};
 pub use verifier::Verifier;
 

@@ -4,8 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use subtle::Choice;
-#[cfg(feature = "tower")]
-use subtle::ConditionallySelectable;
 
 use super::error::{SecretError, SignatureShape, VerifyError};
 use super::hex::{MAC_HEX_LEN, encode_mac, is_hex, is_hex_of};
@@ -105,20 +103,23 @@ impl Verifier {
         verify_with(&self.keys, body, signature.as_ref())
     }
 
-    /// As [`verify`](Self::verify), returning the MAC that matched: the
-    /// signature's 64 hex digits decoded, at no cost (they were compared
-    /// with it), for the glue to identify the delivery by.
-    #[cfg(feature = "tower")]
-    pub(crate) fn verified_mac(&self, body: &[u8], signature: &[u8]) -> Result<[u8; 32], VerifyError> {
-        let mut verified = [0u32; 8];
-        check(&self.keys, body, signature, |mac, matched| {
-            // Kept without a branch, so that timing does not tell which
-            // secret matched.
-            for (kept, &word) in verified.iter_mut().zip(mac) {
-                kept.conditional_assign(&word, matched);
+    /// As [`verify`](Self::verify), returning the MAC of `body` under the
+    /// first secret, which identifies the delivery whichever secret signed
+    /// it: during a rotation, FoxReach's two webhooks send the same body
+    /// under two secrets, and both copies get this one key. It costs
+    /// nothing: every secret's MAC is computed anyway, so that timing does
+    /// not tell which one matched.
+    #[cfg(any(feature = "tower", feature = "delivery"))]
+    pub(crate) fn delivery_mac(&self, body: &[u8], signature: &[u8]) -> Result<[u8; 32], VerifyError> {
+        let (mut first, mut kept) = ([0u32; 8], false);
+        check(&self.keys, body, signature, |mac, _| {
+            // Which key comes first is public, so this branch tells nothing.
+            if !kept {
+                first = *mac;
+                kept = true;
             }
         })?;
-        Ok(to_bytes(verified))
+        Ok(to_bytes(first))
     }
 
     /// The signature FoxReach would send for `body`, as lowercase hex, made
@@ -169,7 +170,7 @@ fn check(
 }
 
 /// A MAC's big-endian words as its 32 bytes.
-#[cfg(feature = "tower")]
+#[cfg(any(feature = "tower", feature = "delivery"))]
 fn to_bytes(words: [u32; 8]) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (four, word) in bytes.as_chunks_mut::<4>().0.iter_mut().zip(words) {
@@ -194,19 +195,19 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "tower")]
-    fn the_mac_returned_is_the_matching_secrets_whichever_it_is() {
-        let verifier = Verifier::from_secrets(["old-secret", "new-secret"]).expect("secrets are not empty");
+    #[cfg(any(feature = "tower", feature = "delivery"))]
+    fn the_delivery_mac_is_the_first_secrets_whichever_signed() {
+        let verifier = Verifier::from_secrets(["new-secret", "old-secret"]).expect("secrets are not empty");
         let body = b"{}";
-        for secret in ["old-secret", "new-secret"] {
+        let first = hex::decode(super::super::sign("new-secret", body)).expect("hex");
+        for secret in ["new-secret", "old-secret"] {
             let signature = super::super::sign(secret, body);
-            let decoded = hex::decode(&signature).expect("hex");
-            assert_eq!(verifier.verified_mac(body, signature.as_bytes()).map(Vec::from), Ok(decoded.clone()));
+            assert_eq!(verifier.delivery_mac(body, signature.as_bytes()).map(Vec::from), Ok(first.clone()));
             let upper = signature.to_uppercase();
-            assert_eq!(verifier.verified_mac(body, upper.as_bytes()).map(Vec::from), Ok(decoded));
+            assert_eq!(verifier.delivery_mac(body, upper.as_bytes()).map(Vec::from), Ok(first.clone()));
         }
         let forged = super::super::sign("other-secret", body);
-        assert_eq!(verifier.verified_mac(body, forged.as_bytes()), Err(VerifyError::Mismatch));
+        assert_eq!(verifier.delivery_mac(body, forged.as_bytes()), Err(VerifyError::Mismatch));
     }
 
     #[test]

@@ -22,10 +22,11 @@ use super::error::BoxError;
 /// than FoxReach's retries take (1, 5 and 30 minutes apart: 36 minutes).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
 
-/// How long a delivery stays "in progress" by default if its handler never
-/// finishes (the process died, the request was cancelled): 30 seconds. It
-/// must outlast the slowest handler and end before FoxReach's first retry, a
-/// minute later, so that the retry is processed.
+/// How long a delivery stays "in progress" by default unless renewed: 30
+/// seconds. The [`Dispatcher`](super::Dispatcher) renews it every third of
+/// it while the handler runs, so it only runs out when the process running
+/// the handler is gone; it must end before FoxReach's first retry, a minute
+/// later, so that the retry is processed.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// Where a delivery stands, as [`SeenStore::claim`] found it.
@@ -52,8 +53,11 @@ pub enum Claim {
 /// 3. After a retryable failure, [`release`](Self::release) forgets it, so
 ///    that FoxReach's retry is processed.
 ///
-/// An in-progress mark that is never completed nor released expires after a
-/// lease shorter than FoxReach's first retry.
+/// While the handler runs, [`renew`](Self::renew) extends the in-progress
+/// mark every third of [`lease_duration`](Self::lease_duration), so that a
+/// slow handler is never started a second time. A mark whose holder is gone
+/// (the process died) is neither completed, released nor renewed: it expires
+/// after the lease, shorter than FoxReach's first retry.
 ///
 /// Implementations: [`MemoryStore`] (one process) and, with feature `redis`,
 /// `RedisStore` (several receivers behind a load balancer).
@@ -66,6 +70,14 @@ pub trait SeenStore: Send + Sync + 'static {
 
     /// Forgets an in-progress `key`, so that the next copy is processed.
     fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Extends an in-progress `key` by [`lease_duration`](Self::lease_duration)
+    /// from now, because its handler is still running. A key that is done,
+    /// or forgotten, is left as it is.
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// How long an in-progress mark lasts unless renewed, completed or released.
+    fn lease_duration(&self) -> Duration;
 }
 
 /// A shared store is a store: keep an `Arc` to inspect it, or to share one
@@ -81,6 +93,14 @@ impl<T: SeenStore> SeenStore for Arc<T> {
 
     fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).release(key)
+    }
+
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).renew(key)
+    }
+
+    fn lease_duration(&self) -> Duration {
+        (**self).lease_duration()
     }
 }
 

@@ -19,6 +19,10 @@ const DONE: &str = "done";
 /// whose lease ran out cannot forget a copy that completed meanwhile.
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
+/// Extends a key only while it is in progress: a completed delivery keeps its TTL.
+const RENEW: &str =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+
 /// A [`SeenStore`] in Redis (feature `redis`), so that receivers behind a
 /// load balancer suppress duplicates together.
 ///
@@ -29,7 +33,9 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
 ///   receivers claiming at once, exactly one gets [`Claim::New`] (Redis 7.0
 ///   or later, for `NX` with `GET`);
 /// - completing is `SET key done PX <ttl>`;
-/// - releasing deletes the key if it is still `pending`.
+/// - releasing deletes the key if it is still `pending`;
+/// - renewing, while the handler runs, sets a `pending` key's expiry to the
+///   lease again.
 ///
 /// Every entry expires on its own, so Redis memory stays bounded by the
 /// deliveries of one TTL (about 150 bytes each). A Redis that does not
@@ -101,8 +107,9 @@ impl RedisStore {
         self
     }
 
-    /// How long an in-progress mark lasts if never completed nor released
-    /// ([`DEFAULT_LEASE`], 30 seconds).
+    /// How long an in-progress mark lasts if neither completed, released
+    /// nor renewed ([`DEFAULT_LEASE`], 30 seconds; the dispatcher renews it
+    /// every third of it while the handler runs).
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
@@ -151,6 +158,17 @@ impl SeenStore for RedisStore {
         let mut command = redis::cmd("EVAL");
         command.arg(RELEASE).arg(1).arg(self.key(key)).arg(PENDING);
         async move { command.query_async::<Value>(&mut connection).await.map(drop).map_err(store_error) }
+    }
+
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let mut connection = self.connection.clone();
+        let mut command = redis::cmd("EVAL");
+        command.arg(RENEW).arg(1).arg(self.key(key)).arg(PENDING).arg(millis(self.lease));
+        async move { command.query_async::<Value>(&mut connection).await.map(drop).map_err(store_error) }
+    }
+
+    fn lease_duration(&self) -> Duration {
+        self.lease
     }
 }
 

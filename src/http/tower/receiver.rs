@@ -2,7 +2,6 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use ::http::{Request, Response, StatusCode};
@@ -45,7 +44,7 @@ pub type Receiver<H, S = MemoryStore> = VerifySignature<DispatcherService<H, S>>
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub fn receiver<H: Handler, S: SeenStore>(verifier: Verifier, dispatcher: Dispatcher<H, S>) -> Receiver<H, S> {
-    VerifySignatureLayer::new(verifier).layer(DispatcherService { dispatcher: Arc::new(dispatcher) })
+    VerifySignatureLayer::new(verifier).layer(DispatcherService { dispatcher })
 }
 
 /// A [`Dispatcher`] as the tower service behind [`VerifySignature`] in a
@@ -55,7 +54,7 @@ pub fn receiver<H: Handler, S: SeenStore>(verifier: Verifier, dispatcher: Dispat
 /// is lost while the wiring is fixed.
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub struct DispatcherService<H, S> {
-    dispatcher: Arc<Dispatcher<H, S>>,
+    dispatcher: Dispatcher<H, S>,
 }
 
 impl<H, S> DispatcherService<H, S> {
@@ -67,7 +66,7 @@ impl<H, S> DispatcherService<H, S> {
 
 impl<H, S> Clone for DispatcherService<H, S> {
     fn clone(&self) -> Self {
-        Self { dispatcher: Arc::clone(&self.dispatcher) }
+        Self { dispatcher: self.dispatcher.clone() }
     }
 }
 
@@ -90,7 +89,7 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for DispatcherServi
         let Some((body, event)) = take_verified(request.extensions_mut()) else {
             return Box::pin(std::future::ready(Ok(unverified())));
         };
-        let dispatcher = Arc::clone(&self.dispatcher);
+        let dispatcher = self.dispatcher.clone();
         Box::pin(async move { Ok(dispatch(&dispatcher, body, event).await) })
     }
 }

@@ -26,8 +26,9 @@ use crate::delivery::DeliveryKey;
 ///   Size it above the deliveries you receive per TTL.
 /// - **Expiring.** A processed delivery counts as seen for
 ///   [`ttl`](Self::ttl) after its completion ([`DEFAULT_TTL`], one hour); an
-///   in-progress mark for [`lease`](Self::lease) after its claim
-///   ([`DEFAULT_LEASE`], 30 seconds). An expired mark is ignored and its
+///   in-progress mark for [`lease`](Self::lease) after its claim or its last
+///   renewal ([`DEFAULT_LEASE`], 30 seconds; the dispatcher renews it while
+///   the handler runs). An expired mark is ignored and its
 ///   place taken when the cache needs room.
 /// - **Never forgets work in progress.** A delivery being processed is
 ///   pinned in the cache until its lease runs out, so that a copy arriving
@@ -117,9 +118,11 @@ impl MemoryStore {
         self
     }
 
-    /// How long an in-progress mark lasts if it is never completed nor
-    /// released, counted from its claim. Keep it above the slowest handler
-    /// and under a minute, so that FoxReach's first retry is processed.
+    /// How long an in-progress mark lasts if it is neither completed,
+    /// released nor renewed, counted from its claim or last renewal. The
+    /// dispatcher renews it every third of it while the handler runs; keep
+    /// it under a minute, so that FoxReach's first retry is processed if
+    /// the process died.
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
@@ -181,6 +184,17 @@ impl MemoryStore {
         if let EntryResult::Vacant(place) | EntryResult::Replaced(place, _) = found {
             let _ = place.insert(done);
         }
+    }
+
+    fn renew_at(&self, key: &DeliveryKey, now: Instant) {
+        let until = deadline(now, self.lease);
+        // A vacant place is left as it was: a forgotten mark is not brought back.
+        let _ = self.marks.entry(key, None, |_, mark| {
+            if !mark.done {
+                mark.until = mark.until.max(until);
+            }
+            EntryAction::Retain(())
+        });
     }
 
     fn release_now(&self, key: &DeliveryKey) {
@@ -245,6 +259,15 @@ impl SeenStore for MemoryStore {
     fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.release_now(key);
         future::ready(Ok(()))
+    }
+
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.renew_at(key, Instant::now());
+        future::ready(Ok(()))
+    }
+
+    fn lease_duration(&self) -> Duration {
+        self.lease
     }
 }
 

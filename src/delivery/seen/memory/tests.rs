@@ -54,6 +54,23 @@ fn marks_expire_on_their_own_clocks() {
 }
 
 #[test]
+fn renewing_extends_a_claim_and_nothing_else() {
+    let clock = Clock::new();
+    let store = MemoryStore::new().ttl(clock.units(100)).lease(clock.units(10));
+    store.claim_at(&key(1), clock.at(0));
+    store.renew_at(&key(1), clock.at(8));
+    assert_eq!(store.claim_at(&key(1), clock.at(17)), Claim::InProgress, "10 units from the renewal at 8");
+    assert_eq!(store.claim_at(&key(1), clock.at(18)), Claim::New, "no renewal since: the holder is gone");
+
+    store.complete_at(&key(1), clock.at(20));
+    store.renew_at(&key(1), clock.at(119));
+    assert_eq!(store.claim_at(&key(1), clock.at(120)), Claim::New, "a done mark keeps its TTL");
+
+    store.renew_at(&key(2), clock.at(0));
+    assert!(store.marks.get(&key(2)).is_none(), "renewing does not create a mark");
+}
+
+#[test]
 fn past_its_capacity_the_store_forgets_the_oldest_processed_deliveries() {
     let (store, clock) = (MemoryStore::new().capacity(1_000), Clock::new());
     for n in 0..10_000 {
