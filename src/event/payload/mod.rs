@@ -24,7 +24,14 @@ macro_rules! payload_modules {
 
 super::catalog::event_types!(payload_modules);
 
+mod campaign;
+mod lead;
+
+pub use campaign::CampaignStatus;
+pub(crate) use campaign::campaign_payload;
 pub use email_bounced::BounceType;
+pub(crate) use lead::lead_payload;
+pub use lead::{LeadSource, LeadStatus};
 pub use reply_categorized::ReplyCategory;
 
 use std::borrow::Cow;
