@@ -39,8 +39,10 @@ pub struct Timestamp(Raw);
 enum Raw {
     /// A JSON string, the documented form.
     Text(String),
-    /// Any other JSON value, with its JSON text for [`Timestamp::as_str`].
-    Json { value: Value, text: String },
+    /// Any other JSON value, with its JSON text for [`Timestamp::as_str`];
+    /// boxed so that the common case keeps events (and payloads holding
+    /// date-times) small.
+    Json(Box<(Value, String)>),
 }
 
 impl Timestamp {
@@ -58,7 +60,7 @@ impl Timestamp {
             Value::String(text) => Self::new(text),
             value => {
                 let text = value.to_string();
-                Self(Raw::Json { value, text })
+                Self(Raw::Json(Box::new((value, text))))
             }
         }
     }
@@ -68,7 +70,8 @@ impl Timestamp {
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            Raw::Text(text) | Raw::Json { text, .. } => text,
+            Raw::Text(text) => text,
+            Raw::Json(json) => &json.1,
         }
     }
 
@@ -84,7 +87,7 @@ impl Timestamp {
     pub fn to_value(&self) -> Value {
         match &self.0 {
             Raw::Text(text) => Value::String(text.clone()),
-            Raw::Json { value, .. } => value.clone(),
+            Raw::Json(json) => json.0.clone(),
         }
     }
 
@@ -103,7 +106,8 @@ impl Timestamp {
     pub fn instant(&self) -> Result<OffsetDateTime, TimestampError> {
         match &self.0 {
             Raw::Text(text) => parse_text(text),
-            Raw::Json { value: Value::Number(number), .. } => {
+            Raw::Json(json) => {
+                let Value::Number(number) = &json.0 else { return Err(TimestampError(Cause::NotADateTime)) };
                 let instant = match (number.as_i64(), number.as_f64()) {
                     (Some(seconds), _) => OffsetDateTime::from_unix_timestamp(seconds).ok(),
                     (None, Some(seconds)) => unix_nanos(seconds * 1e9),
@@ -111,7 +115,6 @@ impl Timestamp {
                 };
                 instant.ok_or(TimestampError(Cause::OutOfRange))
             }
-            Raw::Json { .. } => Err(TimestampError(Cause::NotADateTime)),
         }
     }
 }
@@ -167,7 +170,7 @@ impl Hash for Timestamp {
         // of a non-string value is hashed.
         match &self.0 {
             Raw::Text(text) => text.hash(state),
-            Raw::Json { .. } => state.write_u8(0xff),
+            Raw::Json(_) => state.write_u8(0xff),
         }
     }
 }
@@ -182,7 +185,7 @@ impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Raw::Text(text) => serializer.serialize_str(text),
-            Raw::Json { value, .. } => value.serialize(serializer),
+            Raw::Json(json) => json.0.serialize(serializer),
         }
     }
 }
