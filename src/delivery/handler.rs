@@ -5,7 +5,7 @@ use std::future::{self, Future};
 use std::sync::Arc;
 
 use super::{DeliveryKey, HandlerError};
-use crate::event::{EventData, Timestamp, UnknownEvent, event_types};
+use crate::event::{EventData, Timestamp, UnknownEvent, UntypedEvent, event_types};
 
 /// What a handler returns: `Ok` once the event is safely processed, or a
 /// [`HandlerError`] that says whether FoxReach should retry.
@@ -20,7 +20,8 @@ macro_rules! handler {
         ///
         /// Implement the methods for the events you care about; the others accept the
         /// delivery and do nothing, so FoxReach does not retry them. Events of a type
-        /// this crate does not know yet go to [`unknown`](Self::unknown). A
+        /// this crate does not know yet go to [`unknown`](Self::unknown), and those
+        /// of a known type whose data cannot be typed to [`untyped`](Self::untyped). A
         /// [`Dispatcher`](super::Dispatcher) calls the right method with the typed
         /// data and the [`Delivery`] metadata.
         ///
@@ -72,6 +73,21 @@ macro_rules! handler {
             fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
                 ignore(event, delivery)
             }
+
+            /// An event of a documented type whose data could not be typed (a
+            /// required id missing or not an id, `data` not an object), with its
+            /// raw `data` and the reason (see [`UntypedEvent`]).
+            ///
+            /// Unless overridden, fails it permanently with the reason: FoxReach is
+            /// answered 2xx (a retry would carry the same data), and the dispatcher
+            /// logs the failure at error level with the event type and delivery key,
+            /// so such an event is never dropped silently. A later version's durable
+            /// inbox will keep these events as dead letters. Override it to store or
+            /// repair them yourself.
+            fn untyped(&self, event: UntypedEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+                let _ = delivery;
+                future::ready(Err(HandlerError::permanent(event.reason)))
+            }
         }
 
         /// A shared handler is a handler: keep an `Arc` to reach the application's
@@ -90,6 +106,10 @@ macro_rules! handler {
             fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
                 (**self).unknown(event, delivery)
             }
+
+            fn untyped(&self, event: UntypedEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
+                (**self).untyped(event, delivery)
+            }
         }
 
         /// Runs the method of `handler` for the type of `data`.
@@ -97,6 +117,7 @@ macro_rules! handler {
             match data {
                 $( EventData::$variant(data) => handler.$method(data, delivery).await, )*
                 EventData::Unknown(event) => handler.unknown(event, delivery).await,
+                EventData::Untyped(event) => handler.untyped(event, delivery).await,
             }
         }
     };

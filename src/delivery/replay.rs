@@ -93,7 +93,7 @@ impl ReplayWindow {
     /// # Errors
     ///
     /// [`StaleDelivery`] if the timestamp is too old, too far ahead, or not
-    /// RFC 3339 (its age cannot be known).
+    /// readable as an instant (its age cannot be known).
     pub fn check(&self, timestamp: &Timestamp) -> Result<(), StaleDelivery> {
         self.check_at(timestamp, OffsetDateTime::now_utc())
     }
@@ -140,7 +140,7 @@ pub enum StaleDelivery {
         /// The allowed skew.
         max_skew: Duration,
     },
-    /// The timestamp is not RFC 3339, so its age is unknown.
+    /// The timestamp names no instant this crate reads, so its age is unknown.
     Unreadable(TimestampError),
 }
 
@@ -160,7 +160,7 @@ impl fmt::Display for StaleDelivery {
                 max_skew.as_secs()
             ),
             Self::Unreadable(_) => {
-                f.write_str("the signed timestamp is not RFC 3339, so the replay window cannot be checked")
+                f.write_str("the signed timestamp is unreadable, so the replay window cannot be checked")
             }
         }
     }

@@ -12,6 +12,7 @@ use serde::de::{self, DeserializeSeed, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::payload::WireStr;
+use super::untyped::UntypedEvent;
 
 /// The table of documented event types, one line each: the variant (also
 /// the name of its payload struct) with its description, the wire name, and
@@ -85,6 +86,13 @@ macro_rules! catalog {
                 }
             }
 
+            /// The wire names of the ids that the type's data requires.
+            pub(crate) fn required_fields(self) -> &'static [&'static str] {
+                match self {
+                    $( Self::$variant => super::payload::$variant::REQUIRED, )*
+                }
+            }
+
             /// The type with this wire name, if it is a documented one.
             fn from_wire(name: &str) -> Option<Self> {
                 match name {
@@ -97,7 +105,8 @@ macro_rules! catalog {
         /// The typed `data` of an event, by event type.
         ///
         /// Match on it to handle the types you care about; the wildcard arm that
-        /// `#[non_exhaustive]` requires also covers [`EventData::Unknown`].
+        /// `#[non_exhaustive]` requires also covers [`EventData::Unknown`] and
+        /// [`EventData::Untyped`].
         ///
         /// # Example
         ///
@@ -123,6 +132,13 @@ macro_rules! catalog {
             /// add types at any time; a correctly signed delivery of one is kept,
             /// not refused.
             Unknown(UnknownEvent),
+            /// An event of a documented type whose data could not be typed (a
+            /// required id missing or not an id, `data` not an object), kept
+            /// with its raw data and the reason. Only
+            /// [`Event::from_slice_lenient`](super::Event::from_slice_lenient)
+            /// gives it; [`Event::from_slice`](super::Event::from_slice) fails
+            /// instead.
+            Untyped(UntypedEvent),
         }
 
         impl EventData {
@@ -132,6 +148,19 @@ macro_rules! catalog {
                 match self {
                     $( Self::$variant(_) => Some(EventType::$variant), )*
                     Self::Unknown(_) => None,
+                    Self::Untyped(untyped) => Some(untyped.event_type),
+                }
+            }
+
+            /// The wire names of the data's degraded fields (see
+            /// [`EmailSent::degraded_fields`](super::EmailSent::degraded_fields)):
+            /// documented optional fields whose value had another type, kept
+            /// raw in the payload's `extra`. Empty for unknown and untyped events.
+            #[must_use]
+            pub fn degraded_fields(&self) -> &[&'static str] {
+                match self {
+                    $( Self::$variant(data) => data.degraded_fields(), )*
+                    Self::Unknown(_) | Self::Untyped(_) => &[],
                 }
             }
 
@@ -141,6 +170,7 @@ macro_rules! catalog {
                 match self {
                     $( Self::$variant(_) => $wire, )*
                     Self::Unknown(unknown) => &unknown.event,
+                    Self::Untyped(untyped) => untyped.event_type.as_str(),
                 }
             }
         }
@@ -150,6 +180,7 @@ macro_rules! catalog {
                 match self {
                     $( Self::$variant(data) => data.serialize(serializer), )*
                     Self::Unknown(unknown) => unknown.data.serialize(serializer),
+                    Self::Untyped(untyped) => untyped.data.serialize(serializer),
                 }
             }
         }

@@ -1,10 +1,12 @@
 //! Typed FoxReach events.
 //!
 //! A delivery's body is `{"event": "<type>", "timestamp": "<RFC 3339>", "data": {…}}`.
-//! [`Event::from_slice`] reads it into an [`Event`] whose [`EventData`] holds
-//! the typed payload of one of the eleven documented types, or an
-//! [`UnknownEvent`] for a type FoxReach adds later. Parse only bodies whose
-//! signature has been verified.
+//! [`Event::from_slice_lenient`] reads it into an [`Event`] whose [`EventData`]
+//! holds the typed payload of one of the eleven documented types, an
+//! [`UnknownEvent`] for a type FoxReach adds later, or an [`UntypedEvent`] for
+//! a documented type whose data cannot be typed; a field of an unexpected type
+//! is degraded (`None`, its raw value kept), not an error. [`Event::from_slice`]
+//! is the strict variant. Parse only bodies whose signature has been verified.
 //!
 //! ```
 //! use foxreach_webhooks::{Event, EventData, EventType};
@@ -29,16 +31,19 @@
 
 mod catalog;
 mod error;
+mod lenient;
 mod payload;
 mod timestamp;
+mod untyped;
 
 #[cfg(feature = "delivery")]
 pub(crate) use catalog::event_types;
 pub use catalog::{EventData, EventType, UnknownEvent, UnknownEventType};
 pub use error::{ParseError, ParseErrorKind};
-// Every payload struct (one per row of the event table), `BounceType` and `ReplyCategory`.
+// Every payload struct (one per row of the event table) and the open enums of their fields.
 pub use payload::*;
 pub use timestamp::{Timestamp, TimestampError};
+pub use untyped::{UntypedEvent, UntypedReason};
 
 use std::borrow::Cow;
 use std::fmt;
@@ -86,17 +91,24 @@ impl Event {
         Self { timestamp, data, extra: serde_json::Map::new() }
     }
 
-    /// Parses a (verified) request body.
+    /// Parses a (verified) request body, strictly: data of a documented type
+    /// that cannot be typed is an error. Receivers should prefer
+    /// [`from_slice_lenient`](Self::from_slice_lenient), which never loses a
+    /// verified event.
     ///
     /// Known event types are read straight into their payload struct. Fields
     /// may come in any order; unknown fields and unknown event types are kept,
-    /// not refused.
+    /// not refused. This parse and the lenient one read fields the same way:
+    /// a repeated key's last value wins (as in Python and JavaScript); the
+    /// `timestamp` may be any JSON value (`null` when absent); ids may be
+    /// integers; a documented optional field of another type is
+    /// [degraded](EventData::degraded_fields), not an error.
     ///
     /// # Errors
     ///
     /// [`ParseError`] if the body is not JSON, or not an object with an
-    /// `event` string, a `timestamp` string and a `data` value, or if the data
-    /// of a documented type lacks its ids or has a field of the wrong type.
+    /// `event` string and a `data` value, or if the data of a documented type
+    /// is not an object or lacks one of its ids.
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
         // Tracking the JSON path costs an allocation per key, so it is done
         // only to explain a failure: parsing is deterministic, and the second
@@ -112,6 +124,68 @@ impl Event {
                 Ok(_) => ParseError::new(".".to_owned(), err),
             }
         })
+    }
+
+    /// Parses a (verified) request body so that a delivery is never lost:
+    /// every JSON object whose `event` is a string is an `Ok` event. This is
+    /// the parse a receiver should use.
+    ///
+    /// Beyond [`from_slice`](Self::from_slice), it skips a UTF-8 byte order
+    /// mark before the JSON, reads an escaped lone UTF-16 surrogate in a
+    /// string (`"\ud83d"`, text cut inside an emoji) as U+FFFD, and gives
+    /// data of a documented type that cannot be typed (a required id missing,
+    /// `null` or neither a string nor an integer; `data` missing or not an
+    /// object) as [`EventData::Untyped`], with its raw data and the reason.
+    /// A body the typed parse reads costs no more than with `from_slice`.
+    ///
+    /// ```
+    /// use foxreach_webhooks::{Event, EventData};
+    ///
+    /// let body = br#"{"event":"email.sent","timestamp":"2025-01-15T10:30:00Z",
+    ///     "data":{"emailLogId":123,"campaignId":"cmp_4","leadId":"cld_7","sequenceStep":"two"}}"#;
+    /// let event = Event::from_slice_lenient(body)?;
+    /// assert_eq!(event.degraded_fields(), ["sequenceStep"]);
+    /// let EventData::EmailSent(sent) = &event.data else { unreachable!() };
+    /// assert_eq!((sent.email_log_id.as_str(), sent.sequence_step), ("123", None));
+    /// assert_eq!(sent.extra["sequenceStep"], "two");
+    /// # Ok::<(), foxreach_webhooks::ParseError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The [`ParseError`] of [`from_slice`](Self::from_slice) if the body is
+    /// not JSON (even after those repairs), or is JSON but not an object
+    /// whose `event` is a string.
+    pub fn from_slice_lenient(body: &[u8]) -> Result<Self, ParseError> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        let body = body.strip_prefix(BOM).unwrap_or(body);
+        if let Ok(event) = serde_json::from_slice(body) {
+            return Ok(event);
+        }
+        // The slow path, taken only by a body the typed parse refused.
+        let repaired = untyped::repair_surrogates(body);
+        let body = repaired.as_deref().unwrap_or(body);
+        if repaired.is_some()
+            && let Ok(event) = serde_json::from_slice(body)
+        {
+            return Ok(event);
+        }
+        if let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(body)
+            && let Some(serde_json::Value::String(name)) = object.get("event")
+        {
+            let name = name.clone();
+            return Ok(untyped::from_object(object, &name));
+        }
+        Self::from_slice(body)
+    }
+
+    /// The wire names of the data's degraded fields: documented optional
+    /// fields whose value had another type, kept raw in the payload's `extra`
+    /// (see [`EventData::degraded_fields`]). A dispatcher logs each as the
+    /// path `data.<wire name>`, never its value.
+    #[must_use]
+    pub fn degraded_fields(&self) -> &[&'static str] {
+        self.data.degraded_fields()
     }
 
     /// The event type's wire name, such as `"email.sent"`, also for types
@@ -159,40 +233,42 @@ impl<'de> Visitor<'de> for EventVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
         use de::Error;
 
+        // A repeated key's last value wins, as in Python's `json` and
+        // JavaScript's `JSON.parse`, which FoxReach's bodies come from.
         let mut name: Option<Cow<'de, str>> = None;
         let mut timestamp = None;
-        let mut data = None;
+        // Typed under the name known when it came; retyped below if `event`
+        // is repeated after it with another name.
+        let mut data: Option<EventData> = None;
         // `data` that came before `event`: it must wait until its type is known.
         let mut early_data: Option<serde_json::Value> = None;
         let mut extra = serde_json::Map::new();
         while let Some(WireStr(key)) = map.next_key()? {
             match &*key {
-                "event" if name.is_some() => return Err(A::Error::duplicate_field("event")),
                 "event" => name = Some(map.next_value::<WireStr<'de>>()?.0),
-                "timestamp" if timestamp.is_some() => return Err(A::Error::duplicate_field("timestamp")),
                 "timestamp" => timestamp = Some(map.next_value()?),
-                "data" if data.is_some() || early_data.is_some() => return Err(A::Error::duplicate_field("data")),
                 "data" => match &name {
-                    Some(name) => data = Some(map.next_value_seed(DataSeed(name))?),
-                    None => early_data = Some(map.next_value()?),
+                    Some(name) => (data, early_data) = (Some(map.next_value_seed(DataSeed(name))?), None),
+                    None => (data, early_data) = (None, Some(map.next_value()?)),
                 },
                 _ => {
-                    let value = map.next_value()?;
-                    if extra.insert(key.into_owned(), value).is_some() {
-                        return Err(A::Error::custom("duplicate top-level field"));
-                    }
+                    extra.insert(key.into_owned(), map.next_value()?);
                 }
             }
         }
         let name = name.ok_or_else(|| A::Error::missing_field("event"))?;
+        let in_data = |err: serde_json::Error| A::Error::custom(format_args!("in `data`: {err}"));
         let data = match (data, early_data) {
-            (Some(data), _) => data,
-            (None, Some(value)) => {
-                DataSeed(&name).deserialize(value).map_err(|err| A::Error::custom(format_args!("in `data`: {err}")))?
+            (Some(data), _) if data.name() == name => data,
+            // Typed under an earlier `event`: its serialization holds every
+            // field as sent (degraded ones in `extra`), so it can be retyped.
+            (Some(data), _) => {
+                DataSeed(&name).deserialize(serde_json::to_value(&data).map_err(in_data)?).map_err(in_data)?
             }
+            (None, Some(value)) => DataSeed(&name).deserialize(value).map_err(in_data)?,
             (None, None) => return Err(A::Error::missing_field("data")),
         };
-        let timestamp = timestamp.ok_or_else(|| A::Error::missing_field("timestamp"))?;
+        let timestamp = timestamp.unwrap_or_else(|| Timestamp::from_value(serde_json::Value::Null));
         Ok(Event { timestamp, data, extra })
     }
 }

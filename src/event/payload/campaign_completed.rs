@@ -1,11 +1,8 @@
-super::payload! {
+super::campaign_payload! {
     /// The `data` of `campaign.completed`: every lead of a campaign has been through its whole sequence.
     ///
-    /// FoxReach documents only the campaign's id; any other field it sends is
-    /// kept in `extra`.
-    "campaign.completed" => CampaignCompleted {
-        /// The campaign (`cmp_…`).
-        campaign_id: String = "campaignId",
-    }
-    optional {}
+    /// FoxReach's webhook docs document only the campaign's id; the other
+    /// fields are the campaign as FoxReach's API reference describes it. Any
+    /// further field is kept in `extra`.
+    "campaign.completed" => CampaignCompleted
 }

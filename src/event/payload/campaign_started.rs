@@ -1,11 +1,8 @@
-super::payload! {
+super::campaign_payload! {
     /// The `data` of `campaign.started`: a campaign became active and began sending (started or resumed).
     ///
-    /// FoxReach documents only the campaign's id; any other field it sends is
-    /// kept in `extra`.
-    "campaign.started" => CampaignStarted {
-        /// The campaign (`cmp_…`).
-        campaign_id: String = "campaignId",
-    }
-    optional {}
+    /// FoxReach's webhook docs document only the campaign's id; the other
+    /// fields are the campaign as FoxReach's API reference describes it. Any
+    /// further field is kept in `extra`.
+    "campaign.started" => CampaignStarted
 }

@@ -1,15 +1,8 @@
-super::payload! {
+super::lead_payload! {
     /// The `data` of `lead.updated`: a lead's details or status changed.
     ///
-    /// FoxReach documents the lead's id and shows its email address; the
-    /// other lead fields it may send (names, company, tags, status…) are kept
-    /// in `extra`.
-    "lead.updated" => LeadUpdated {
-        /// The lead (`cld_…`).
-        lead_id: String = "leadId",
-    }
-    optional {
-        /// The lead's email address.
-        email: String = "email",
-    }
+    /// FoxReach's webhook docs document the lead's id and show its email
+    /// address; the other fields are the lead as FoxReach's API reference
+    /// describes it. Any further field is kept in `extra`.
+    "lead.updated" => LeadUpdated
 }

@@ -24,7 +24,14 @@ macro_rules! payload_modules {
 
 super::catalog::event_types!(payload_modules);
 
+mod campaign;
+mod lead;
+
+pub use campaign::CampaignStatus;
+pub(crate) use campaign::campaign_payload;
 pub use email_bounced::BounceType;
+pub(crate) use lead::lead_payload;
+pub use lead::{LeadSource, LeadStatus};
 pub use reply_categorized::ReplyCategory;
 
 use std::borrow::Cow;
@@ -73,11 +80,19 @@ impl<'de> de::Deserialize<'de> for WireStr<'de> {
 /// the derive way to keep unknown fields, buffers the whole object before
 /// reading it, which would make typed parsing slower than parsing into a
 /// `serde_json::Value`.
+///
+/// Reading follows JSON as Python and JavaScript read it, since FoxReach's
+/// bodies come from such code: a repeated key's last value wins. The
+/// required ids are strings or integers (taken as their decimal text); any
+/// other value fails the payload. An optional field of another type degrades
+/// (see `lenient`): it becomes `None`, its raw value goes to `extra` under
+/// its wire name and its name to the degraded list, so that serializing
+/// writes the body's value back and a reparse gives an equal payload.
 macro_rules! payload {
     (
         $(#[$meta:meta])*
         $wire_event:literal => $name:ident {
-            $( $(#[$req_meta:meta])* $req:ident: $req_ty:ty = $req_wire:literal, )*
+            $( $(#[$req_meta:meta])* $req:ident: String = $req_wire:literal, )*
         }
         optional {
             $( $(#[$opt_meta:meta])* $opt:ident: $opt_ty:ty = $opt_wire:literal, )*
@@ -87,23 +102,58 @@ macro_rules! payload {
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub struct $name {
-            $( $(#[$req_meta])* pub $req: $req_ty, )*
-            $( $(#[$opt_meta])* pub $opt: Option<$opt_ty>, )*
+            $(
+                $(#[$req_meta])*
+                #[doc = concat!("\n\nWire name: `", $req_wire, "`. Required: a string, or an integer read as its decimal text.")]
+                pub $req: String,
+            )*
+            $(
+                $(#[$opt_meta])*
+                #[doc = concat!(
+                    "\n\nWire name: `", $opt_wire, "`. `None` when absent or `null`, or when of another ",
+                    "type: then it is degraded (see `degraded_fields`) and its raw value is in `extra`."
+                )]
+                pub $opt: Option<$opt_ty>,
+            )*
             /// Fields FoxReach sent that this version of the crate does not
-            /// type, exactly as sent (serializing writes them back).
+            /// type, exactly as sent (serializing writes them back), and the
+            /// raw values of degraded fields under their wire names.
             pub extra: serde_json::Map<String, serde_json::Value>,
+            /// Wire names of the degraded fields, in declaration order.
+            degraded: Vec<&'static str>,
         }
 
         impl $name {
+            /// The wire names of the required ids, in declaration order.
+            #[allow(dead_code)]
+            pub(crate) const REQUIRED: &'static [&'static str] = &[$( $req_wire, )*];
+
+            /// The wire names of the optional fields, in declaration order.
+            const OPTIONAL: &'static [&'static str] = &[$( $opt_wire, )*];
+
             #[doc = concat!("A `", $wire_event, "` payload with its required fields; the optional ones start")]
             /// as `None` and `extra` empty. Useful for building events in tests.
             #[must_use]
-            pub fn new($( $req: impl Into<$req_ty>, )*) -> Self {
+            pub fn new($( $req: impl Into<String>, )*) -> Self {
                 Self {
                     $( $req: $req.into(), )*
                     $( $opt: None, )*
                     extra: serde_json::Map::new(),
+                    degraded: Vec::new(),
                 }
+            }
+
+            /// The wire names (such as `"sequenceStep"`) of the documented
+            /// optional fields whose value had another type than documented:
+            /// each is `None`, its raw value kept in `extra` under that name.
+            /// Empty when every field could be typed. An explicit `null` is not
+            /// degraded.
+            ///
+            /// The dispatcher logs each as the path `data.<wire name>`, never
+            /// the value (it is FoxReach's data about your leads).
+            #[must_use]
+            pub fn degraded_fields(&self) -> &[&'static str] {
+                &self.degraded
             }
         }
 
@@ -133,36 +183,46 @@ macro_rules! payload {
 
                     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
                         use serde::de::Error;
-                        $( let mut $req: Option<$req_ty> = None; )*
-                        // The outer `Option` tells "absent" from an explicit `null`.
-                        $( let mut $opt: Option<Option<$opt_ty>> = None; )*
+                        #[allow(unused_imports)] // when there is no optional field
+                        use $crate::event::lenient::{Field, Id, LenientSeed};
+                        $( let mut $req: Option<String> = None; )*
+                        $( let mut $opt: Option<$opt_ty> = None; )*
                         let mut extra = serde_json::Map::new();
+                        #[allow(unused_mut)] // when there is no optional field
+                        let mut degraded: Vec<&'static str> = Vec::new();
                         while let Some($crate::event::payload::WireStr(key)) = map.next_key()? {
                             match &*key {
-                                $( $req_wire => {
-                                    if $req.is_some() {
-                                        return Err(A::Error::duplicate_field($req_wire));
-                                    }
-                                    $req = Some(map.next_value()?);
-                                } )*
+                                $( $req_wire => $req = Some(map.next_value::<Id>()?.0), )*
                                 $( $opt_wire => {
-                                    if $opt.is_some() {
-                                        return Err(A::Error::duplicate_field($opt_wire));
+                                    // A repeated key: the earlier value, degraded or not, is gone.
+                                    if let Some(at) = degraded.iter().position(|name| *name == $opt_wire) {
+                                        degraded.swap_remove(at);
+                                        extra.remove($opt_wire);
                                     }
-                                    $opt = Some(map.next_value()?);
+                                    $opt = match map.next_value_seed(LenientSeed::<$opt_ty>::new())? {
+                                        Field::Typed(value) => Some(value),
+                                        Field::Null => None,
+                                        Field::Mismatch(raw) => {
+                                            extra.insert($opt_wire.to_owned(), raw);
+                                            degraded.push($opt_wire);
+                                            None
+                                        }
+                                    };
                                 } )*
                                 _ => {
                                     let value = map.next_value()?;
-                                    if extra.insert(key.into_owned(), value).is_some() {
-                                        return Err(A::Error::custom("duplicate field in event data"));
-                                    }
+                                    extra.insert(key.into_owned(), value);
                                 }
                             }
                         }
+                        // In declaration order, so that a reparse of the serialized
+                        // payload (its `extra` in map order) gives an equal list.
+                        degraded.sort_unstable_by_key(|name| $name::OPTIONAL.iter().position(|wire| wire == name));
                         Ok($name {
                             $( $req: $req.ok_or_else(|| A::Error::missing_field($req_wire))?, )*
-                            $( $opt: $opt.flatten(), )*
+                            $( $opt, )*
                             extra,
+                            degraded,
                         })
                     }
                 }
@@ -222,6 +282,13 @@ macro_rules! open_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
+            }
+        }
+
+        /// A value of another type than a string degrades the field.
+        impl $crate::event::lenient::Lenient for $name {
+            fn from_text(text: std::borrow::Cow<'_, str>) -> Result<Self, std::borrow::Cow<'_, str>> {
+                Ok(Self::from(&*text))
             }
         }
 
