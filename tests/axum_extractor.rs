@@ -30,6 +30,7 @@ async fn receive(FoxReachEvent(event): FoxReachEvent) -> String {
         EventData::CampaignCompleted(data) => data.campaign_id.clone(),
         EventData::LeadCreated(data) => data.lead_id.clone(),
         EventData::LeadUpdated(data) => data.lead_id.clone(),
+        EventData::Untyped(_) => "untyped".to_owned(),
         _ => "unknown".to_owned(),
     };
     format!("{} {id}", event.name())
@@ -77,8 +78,11 @@ async fn without_the_layer_the_extractor_verifies_with_the_state_verifier() {
 async fn rejections_have_the_layers_statuses() {
     let app = app_with_state();
     assert_eq!(send(&app, signed("{nope")).await.0, StatusCode::BAD_REQUEST);
-    let wrong_shape = r#"{"event":"reply.received","timestamp":"t","data":{"leadId":"cld_1"}}"#;
-    assert_eq!(send(&app, signed(wrong_shape)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let no_event = r#"{"event":null,"timestamp":"t","data":{"leadId":"cld_1"}}"#;
+    assert_eq!(send(&app, signed(no_event)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    // A documented type without its ids is extracted untyped, not refused.
+    let untyped = r#"{"event":"reply.received","timestamp":"t","data":{"leadId":"cld_1"}}"#;
+    assert_eq!(send(&app, signed(untyped)).await, (StatusCode::OK, "reply.received untyped".to_owned()));
     let unknown = r#"{"event":"lead.merged","timestamp":"t","data":{}}"#;
     assert_eq!(send(&app, signed(unknown)).await, (StatusCode::OK, "lead.merged unknown".to_owned()));
     let mut huge = fixtures()[0].1.to_vec();

@@ -177,7 +177,7 @@ async fn refusals_happen_before_any_handler_runs() {
     assert_eq!(send(&app, tampered(&verifier(), PATH, body.clone())).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(send(&app, signed(&verifier(), PATH, "{not json")).await.0, StatusCode::BAD_REQUEST);
     assert_eq!(
-        send(&app, signed(&verifier(), PATH, r#"{"event":"lead.created"}"#)).await.0,
+        send(&app, signed(&verifier(), PATH, r#"{"type":"lead.created"}"#)).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let get = Request::get(PATH).body(FullBody::default()).expect("a request");

@@ -98,7 +98,8 @@ pub(crate) fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result
     }
 }
 
-/// One line for an event: its type, its timestamp and the ids it is about.
+/// One line for an event: its type, its timestamp as sent and the ids it is
+/// about, or its raw `data` when it has no typed form.
 pub(crate) fn summary(event: &Event) -> String {
     let ids = match &event.data {
         EventData::EmailSent(data) => email(&data.email_log_id, &data.campaign_id, &data.lead_id),
@@ -114,7 +115,9 @@ pub(crate) fn summary(event: &Event) -> String {
         EventData::CampaignCompleted(data) => format!("campaign_id={}", data.campaign_id),
         EventData::LeadCreated(data) => format!("lead_id={}", data.lead_id),
         EventData::LeadUpdated(data) => format!("lead_id={}", data.lead_id),
-        _ => return format!("unknown event type {} at {}", event.name(), event.timestamp),
+        EventData::Untyped(untyped) => format!("(untyped: {}) data={}", untyped.reason, untyped.data),
+        EventData::Unknown(unknown) => format!("(unknown type) data={}", unknown.data),
+        other => format!("(a type this example does not list) data={}", serde_json::json!(other)),
     };
     format!("{} at {} {ids}", event.name(), event.timestamp)
 }

@@ -1,9 +1,10 @@
-//! The example receivers' handler: one line per event on stdout.
+//! The example receivers' handler: one line per event on stdout, typed or
+//! not, so that nothing that reaches the application goes unseen.
 
 use foxreach_webhooks::delivery::{Delivery, Handled, Handler};
 use foxreach_webhooks::event::{
     CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent, LeadCreated,
-    LeadUpdated, ReplyCategorized, ReplyReceived, UnknownEvent,
+    LeadUpdated, ReplyCategorized, ReplyReceived, UnknownEvent, UntypedEvent,
 };
 use foxreach_webhooks::{Event, EventData};
 
@@ -46,6 +47,9 @@ impl Handler for Printer {
     }
     async fn unknown(&self, event: UnknownEvent, delivery: Delivery<'_>) -> Handled {
         print(EventData::Unknown(event), delivery)
+    }
+    async fn untyped(&self, event: UntypedEvent, delivery: Delivery<'_>) -> Handled {
+        print(EventData::Untyped(event), delivery)
     }
 }
 

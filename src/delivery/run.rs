@@ -46,7 +46,10 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
         Some(known) => Cow::Borrowed(known.as_str()),
         None => Cow::Owned(event.name().to_owned()),
     };
-    // MERGE: degraded-fields log goes here
+    let degraded = event.degraded_fields();
+    if !degraded.is_empty() {
+        log_degraded(&name, &key, degraded);
+    }
     let Event { timestamp, data, .. } = event;
     let delivery = Delivery { timestamp: &timestamp, body: &body, key };
     let handled = renewing(&*store, &key, catch_unwind(handle(&*handler, data, delivery))).await;

@@ -14,14 +14,15 @@ pub(crate) fn take_verified(extensions: &mut Extensions) -> Option<(VerifiedBody
     Some((body, extensions.remove::<Event>()))
 }
 
-/// Parses `body` (unless the layer did) and hands it to `dispatcher`,
-/// answering with the refusal or the outcome.
+/// Parses `body` (unless the layer did), leniently so that a payload that
+/// drifted from FoxReach's docs still reaches the handler, and hands it to
+/// `dispatcher`, answering with the refusal or the outcome.
 pub(crate) async fn dispatch<H: Handler, S: SeenStore>(
     dispatcher: &Dispatcher<H, S>,
     body: VerifiedBody,
     event: Option<Event>,
 ) -> Response<FullBody> {
-    match event.map_or_else(|| Event::from_slice(&body), Ok) {
+    match event.map_or_else(|| Event::from_slice_lenient(&body), Ok) {
         Ok(event) => {
             let key = body.key();
             dispatcher.dispatch(event, body.into_bytes(), key).await.into_http_response()

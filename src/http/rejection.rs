@@ -27,7 +27,7 @@ pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 /// | [`PayloadTooLarge`](Self::PayloadTooLarge) | body over the size limit | `413 Payload Too Large` |
 /// | [`BodyRead`](Self::BodyRead) | body could not be read | `400 Bad Request` |
 /// | [`InvalidEvent`](Self::InvalidEvent) | verified body is not JSON | `400 Bad Request` |
-/// | [`InvalidEvent`](Self::InvalidEvent) | verified JSON is not a FoxReach event | `422 Unprocessable Entity` |
+/// | [`InvalidEvent`](Self::InvalidEvent) | verified JSON is not a FoxReach event (strictly parsed), or (leniently) has no string `event` | `422 Unprocessable Entity` |
 ///
 /// Every status is non-2xx, so FoxReach retries the delivery (after 1, 5 and
 /// 30 minutes). The response body is [`body_text`](Self::body_text): short

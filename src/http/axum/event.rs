@@ -11,6 +11,13 @@ use crate::{Event, Verifier};
 /// it takes the event the layer parsed (or parses the bytes it verified);
 /// otherwise it verifies the body with the [`Verifier`] from the router's
 /// state first. See the [module docs](super) for an example.
+///
+/// It parses with [`Event::from_slice_lenient`]: a payload that drifted from
+/// FoxReach's docs is extracted with its odd fields degraded (see
+/// [`Event::degraded_fields`]), and one whose ids are missing as
+/// [`EventData::Untyped`](crate::EventData::Untyped), so match with a
+/// wildcard arm and keep what you cannot handle. Only a body that is not
+/// JSON (`400`) or has no string `event` (`422`) is refused.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoxReachEvent(pub Event);
 
@@ -26,7 +33,7 @@ where
             return Ok(Self(event));
         }
         let body = VerifiedBody::from_request(request, state).await?;
-        Ok(Self(Event::from_slice(&body)?))
+        Ok(Self(Event::from_slice_lenient(&body)?))
     }
 }
 

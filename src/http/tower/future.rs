@@ -112,7 +112,7 @@ fn prepare(
     let verified = verify(&config.verifier, &parts.headers, bytes)?;
     let mut request = Request::from_parts(parts, RequestBody::new(verified.bytes().clone()));
     if config.parse_events {
-        let event = Event::from_slice(&verified)?;
+        let event = Event::from_slice_lenient(&verified)?;
         request.extensions_mut().insert(event);
     }
     request.extensions_mut().insert(verified);

@@ -30,9 +30,11 @@ impl VerifySignatureLayer {
     }
 
     /// Whether to parse the verified body into an [`Event`](crate::Event)
-    /// (on by default). When on, a body that is not JSON is refused with
-    /// `400` and one that is not a FoxReach event with `422`; when off, the
-    /// inner service gets only the verified bytes and parses them itself.
+    /// (on by default), with [`Event::from_slice_lenient`](crate::Event::from_slice_lenient)
+    /// so that a payload that drifted from FoxReach's docs still gets
+    /// through. When on, a body that is not JSON is refused with `400` and
+    /// JSON without a string `event` with `422`; when off, the inner service
+    /// gets only the verified bytes and parses them itself.
     #[must_use]
     pub fn parse_events(mut self, parse: bool) -> Self {
         self.config.parse_events = parse;
