@@ -100,8 +100,8 @@ impl SeenStore for Forgetful {
         ready(Ok(()))
     }
 
-    fn renew(&self, _: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
-        ready(Ok(()))
+    fn renew(&self, _: &DeliveryKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(true))
     }
 
     fn lease_duration(&self) -> std::time::Duration {

@@ -305,7 +305,7 @@ impl SeenStore for Down {
     async fn release(&self, _: &DeliveryKey) -> Result<(), StoreError> {
         Err(StoreError::new("connection refused"))
     }
-    async fn renew(&self, _: &DeliveryKey) -> Result<(), StoreError> {
+    async fn renew(&self, _: &DeliveryKey) -> Result<bool, StoreError> {
         Err(StoreError::new("connection refused"))
     }
     fn lease_duration(&self) -> Duration {
@@ -353,7 +353,7 @@ impl SeenStore for Watched {
         self.note("release", key);
         self.store.release(key).await
     }
-    async fn renew(&self, key: &DeliveryKey) -> Result<(), StoreError> {
+    async fn renew(&self, key: &DeliveryKey) -> Result<bool, StoreError> {
         self.note("renew", key);
         self.store.renew(key).await
     }

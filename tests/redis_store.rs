@@ -114,13 +114,13 @@ async fn renewing_extends_a_pending_mark_and_leaves_a_done_one() {
     store.claim(&key(1)).await.expect("claims");
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        store.renew(&key(1)).await.expect("renews");
+        assert_eq!(store.renew(&key(1)).await.ok(), Some(true));
     }
     // 600 ms after the claim, twice its lease: still in progress.
     assert_eq!(store.claim(&key(1)).await.ok(), Some(Claim::InProgress));
 
     store.complete(&key(1)).await.expect("completes");
-    store.renew(&key(1)).await.expect("a no-op");
+    assert_eq!(store.renew(&key(1)).await.ok(), Some(false), "done: left as it is");
     let client = redis::Client::open(server.url()).expect("a URL");
     let mut connection = client.get_multiplexed_async_connection().await.expect("connects");
     let ttl: i64 = redis::cmd("PTTL")
@@ -129,7 +129,7 @@ async fn renewing_extends_a_pending_mark_and_leaves_a_done_one() {
         .await
         .expect("PTTL");
     assert!(ttl > 300, "a done mark keeps its TTL, got {ttl} ms");
-    store.renew(&key(2)).await.expect("a no-op");
+    assert_eq!(store.renew(&key(2)).await.ok(), Some(false), "absent: left absent");
     assert_eq!(store.claim(&key(2)).await.ok(), Some(Claim::New), "renewing does not create a mark");
 }
 

@@ -2,13 +2,15 @@
 //! (duplicate check, handler, what to remember), answered within a budget.
 
 use std::fmt;
+use std::future::poll_fn;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 
-use super::run::run;
+use super::run::{Panicked, log_cancelled, poll_catching, run, store_panicked};
 use super::seen::{MemoryStore, SeenStore};
 use super::{DeliveryKey, Handler, Outcome, ReplayWindow};
 use crate::Event;
@@ -171,6 +173,9 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     ///
     /// Outside a Tokio runtime, or in one without timers.
     pub async fn dispatch(&self, event: Event, body: Bytes, key: DeliveryKey) -> Outcome {
+        // Counted as running before the check, so that a `shutdown` that
+        // closes the tracker after it still waits for this delivery.
+        let running = self.tasks.token();
         if self.tasks.is_closed() {
             return Outcome::ShuttingDown;
         }
@@ -179,15 +184,26 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
         {
             return Outcome::Stale(stale);
         }
-        let task = self.tasks.spawn(run(Arc::clone(&self.handler), Arc::clone(&self.store), event, body, key));
+        let kind = event.event_type();
+        let mut work = Box::pin(run(Arc::clone(&self.handler), Arc::clone(&self.store), event, body, key));
+        // Most deliveries finish on their first poll (a duplicate, a handler
+        // that does not wait): those need no task and no timer. The rest move
+        // to a task, boxed where they are, before this future can be dropped.
+        match poll_fn(|cx| Poll::Ready(poll_catching(work.as_mut(), cx))).await {
+            Poll::Ready(Ok(outcome)) => return outcome,
+            Poll::Pending => {}
+            // The handler's panics are caught inside; this one is the store's.
+            Poll::Ready(Err(Panicked)) => return store_panicked(kind, &key),
+        }
+        let task = self.tasks.spawn(work);
+        drop(running);
         match tokio::time::timeout(self.answer_budget, task).await {
             Ok(Ok(outcome)) => outcome,
-            // The task's own code caught the handler's panics; a panic here
-            // came from the store, after which its claim is released when
-            // its lease runs out.
-            Ok(Err(error)) if error.is_panic() => Outcome::Panicked,
-            // The runtime is shutting down.
-            Ok(Err(_)) => Outcome::ShuttingDown,
+            Ok(Err(error)) if error.is_panic() => store_panicked(kind, &key),
+            Ok(Err(_)) => {
+                log_cancelled(kind, &key);
+                Outcome::ShuttingDown
+            }
             Err(_) => Outcome::StillRunning,
         }
     }

@@ -2,13 +2,12 @@
 //! runs, catching its panic), settlement. It runs to the end whatever
 //! becomes of the HTTP request that started it.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::future::{Future, poll_fn};
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,7 +15,7 @@ use bytes::Bytes;
 use super::handler::handle;
 use super::seen::{Claim, SeenStore};
 use super::{Delivery, DeliveryKey, Handler, HandlerError, Outcome, StoreError};
-use crate::Event;
+use crate::{Event, EventType};
 
 /// The shortest renewal interval, so that a store with a (pointlessly) zero
 /// lease does not spin.
@@ -52,8 +51,11 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
     }
     let Event { timestamp, data, .. } = event;
     let delivery = Delivery { timestamp: &timestamp, body: &body, key };
-    let handled = renewing(&*store, &key, catch_unwind(handle(&*handler, data, delivery))).await;
-    let (outcome, settled) = match handled {
+    // Pinned where it is made and polled through the pin from then on: the
+    // handler's future is the biggest part of a delivery, and moving it
+    // costs a copy each time.
+    let handled = pin!(handle(&*handler, data, delivery));
+    let (outcome, settled) = match supervise(&*store, &key, handled).await {
         Ok(Ok(())) => (Outcome::Processed, store.complete(&key).await),
         Ok(Err(error)) if error.is_retryable() => {
             log_failure(&name, &key, &error);
@@ -63,7 +65,7 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
             log_failure(&name, &key, &error);
             (Outcome::Failed(error), store.complete(&key).await)
         }
-        Err(_payload) => {
+        Err(Panicked) => {
             log_panic(&name, &key);
             (Outcome::Panicked, store.release(&key).await)
         }
@@ -76,35 +78,62 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
     outcome
 }
 
-/// Awaits `work`, renewing the claim on `key` every third of the store's
-/// lease until it ends.
-async fn renewing<S: SeenStore, F: Future>(store: &S, key: &DeliveryKey, work: F) -> F::Output {
-    let every = (store.lease_duration() / 3).max(MIN_RENEWAL);
-    let mut work = pin!(work);
-    loop {
-        match tokio::time::timeout(every, work.as_mut()).await {
-            Ok(output) => return output,
-            Err(_) => {
-                if let Err(error) = store.renew(key).await {
-                    log_store_error("renew", &error);
-                }
-            }
-        }
-    }
-}
+/// A panic was caught; its payload was dropped (the panic hook printed it).
+pub(super) struct Panicked;
 
-/// Awaits `future`, turning a panic while polling it into an `Err` with the
-/// panic's payload, as `std::panic::catch_unwind` does for a closure.
-async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Box<dyn Any + Send>> {
-    let mut future = pin!(future);
-    // The future is never polled again after it panicked, so whatever state
-    // the panic left it in is never observed: asserting unwind safety is sound.
-    poll_fn(|cx| match panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(payload)),
+/// Polls `work` to its end, catching a panic, and renews the claim on `key`
+/// every third of the store's lease meanwhile. The renewal is polled beside
+/// the handler, never instead of it, so a slow store does not pause the
+/// handler.
+async fn supervise<S: SeenStore, F: Future>(
+    store: &S,
+    key: &DeliveryKey,
+    mut work: Pin<&mut F>,
+) -> Result<F::Output, Panicked> {
+    // Most handlers finish on their first poll: no timer for them.
+    if let Poll::Ready(done) = poll_fn(|cx| Poll::Ready(poll_catching(work.as_mut(), cx))).await {
+        return done;
+    }
+    let every = (store.lease_duration() / 3).max(MIN_RENEWAL);
+    let mut tick = pin!(tokio::time::sleep(every));
+    let mut renewal = pin!(None);
+    poll_fn(|cx| {
+        if let Poll::Ready(done) = poll_catching(work.as_mut(), cx) {
+            return Poll::Ready(done);
+        }
+        loop {
+            if let Some(renewing) = renewal.as_mut().as_pin_mut() {
+                match poll_catching(renewing, cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(Ok(true))) => {}
+                    Poll::Ready(Ok(Ok(false))) => log_claim_lost(key),
+                    Poll::Ready(Ok(Err(error))) => log_store_error("renew", &error),
+                    Poll::Ready(Err(Panicked)) => log_store_error("renew", &StoreError::new("the store panicked")),
+                }
+                renewal.set(None);
+            }
+            if tick.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let next = tick.deadline() + every;
+            tick.as_mut().reset(next);
+            renewal.set(Some(store.renew(key)));
+        }
     })
     .await
+}
+
+/// Polls `future` once, turning a panic into [`Panicked`]. The future is
+/// never polled again after it panicked, so the broken state it may have
+/// left behind is never observed; state the handler shares with other
+/// deliveries is the application's to keep consistent, as after a panic on
+/// any thread.
+pub(super) fn poll_catching<F: Future>(future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<Result<F::Output, Panicked>> {
+    match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(_payload) => Poll::Ready(Err(Panicked)),
+    }
 }
 
 /// A permanent failure is acknowledged, so this log is its only trace.
@@ -152,6 +181,41 @@ fn log_degraded(name: &str, key: &DeliveryKey, fields: &[&'static str]) {
             "a documented field has an unexpected type; the handler gets None and the raw value in `extra`",
         );
     }
+}
+
+/// The store panicked (a handler's panic is caught around the handler):
+/// answered like a handler's panic, the claim left to its lease.
+#[cold]
+pub(super) fn store_panicked(kind: Option<EventType>, key: &DeliveryKey) -> Outcome {
+    tracing::error!(
+        target: "foxreach_webhooks::delivery",
+        event = kind.map_or("(unknown type)", EventType::as_str),
+        key = %key,
+        "the duplicate store panicked; answered 500, and the claim ends with its lease",
+    );
+    Outcome::Panicked
+}
+
+/// The runtime dropped the delivery's task before it finished.
+#[cold]
+pub(super) fn log_cancelled(kind: Option<EventType>, key: &DeliveryKey) {
+    tracing::warn!(
+        target: "foxreach_webhooks::delivery",
+        event = kind.map_or("(unknown type)", EventType::as_str),
+        key = %key,
+        "the runtime is shutting down and dropped the handler's task; FoxReach will retry",
+    );
+}
+
+/// The store no longer held the claim (its lease ran out while the store
+/// was unreachable, say): a copy may be running beside this handler.
+#[cold]
+fn log_claim_lost(key: &DeliveryKey) {
+    tracing::warn!(
+        target: "foxreach_webhooks::delivery",
+        key = %key,
+        "the claim ran out while its handler was still running; a copy of the delivery may run beside it",
+    );
 }
 
 #[cold]

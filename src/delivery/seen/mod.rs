@@ -72,9 +72,11 @@ pub trait SeenStore: Send + Sync + 'static {
     fn release(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Extends an in-progress `key` by [`lease_duration`](Self::lease_duration)
-    /// from now, because its handler is still running. A key that is done,
-    /// or forgotten, is left as it is.
-    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// from now, because its handler is still running: `true` if it did.
+    /// `false` if the key was no longer in progress (its lease ran out, or
+    /// it is done), which is left as it is: the dispatcher logs that a copy
+    /// may be running beside the handler.
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// How long an in-progress mark lasts unless renewed, completed or released.
     fn lease_duration(&self) -> Duration;
@@ -95,7 +97,7 @@ impl<T: SeenStore> SeenStore for Arc<T> {
         (**self).release(key)
     }
 
-    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).renew(key)
     }
 

@@ -160,11 +160,11 @@ impl SeenStore for RedisStore {
         async move { command.query_async::<Value>(&mut connection).await.map(drop).map_err(store_error) }
     }
 
-    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
         let mut connection = self.connection.clone();
         let mut command = redis::cmd("EVAL");
         command.arg(RENEW).arg(1).arg(self.key(key)).arg(PENDING).arg(millis(self.lease));
-        async move { command.query_async::<Value>(&mut connection).await.map(drop).map_err(store_error) }
+        async move { command.query_async::<i64>(&mut connection).await.map(|extended| extended == 1).map_err(store_error) }
     }
 
     fn lease_duration(&self) -> Duration {

@@ -186,15 +186,19 @@ impl MemoryStore {
         }
     }
 
-    fn renew_at(&self, key: &DeliveryKey, now: Instant) {
+    fn renew_at(&self, key: &DeliveryKey, now: Instant) -> bool {
         let until = deadline(now, self.lease);
-        // A vacant place is left as it was: a forgotten mark is not brought back.
-        let _ = self.marks.entry(key, None, |_, mark| {
-            if !mark.done {
-                mark.until = mark.until.max(until);
+        // Only a live claim is extended: an expired one, a done one and a
+        // vacant place are left as they are, as Redis leaves a key that is
+        // gone.
+        let found = self.marks.entry(key, None, |_, mark| {
+            let extend = !mark.done && mark.is_live(now);
+            if extend {
+                mark.until = until;
             }
-            EntryAction::Retain(())
+            EntryAction::Retain(extend)
         });
+        matches!(found, EntryResult::Retained(true))
     }
 
     fn release_now(&self, key: &DeliveryKey) {
@@ -261,9 +265,8 @@ impl SeenStore for MemoryStore {
         future::ready(Ok(()))
     }
 
-    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.renew_at(key, Instant::now());
-        future::ready(Ok(()))
+    fn renew(&self, key: &DeliveryKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        future::ready(Ok(self.renew_at(key, Instant::now())))
     }
 
     fn lease_duration(&self) -> Duration {

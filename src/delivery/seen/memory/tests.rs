@@ -58,16 +58,20 @@ fn renewing_extends_a_claim_and_nothing_else() {
     let clock = Clock::new();
     let store = MemoryStore::new().ttl(clock.units(100)).lease(clock.units(10));
     store.claim_at(&key(1), clock.at(0));
-    store.renew_at(&key(1), clock.at(8));
+    assert!(store.renew_at(&key(1), clock.at(8)));
     assert_eq!(store.claim_at(&key(1), clock.at(17)), Claim::InProgress, "10 units from the renewal at 8");
     assert_eq!(store.claim_at(&key(1), clock.at(18)), Claim::New, "no renewal since: the holder is gone");
 
     store.complete_at(&key(1), clock.at(20));
-    store.renew_at(&key(1), clock.at(119));
+    assert!(!store.renew_at(&key(1), clock.at(119)));
     assert_eq!(store.claim_at(&key(1), clock.at(120)), Claim::New, "a done mark keeps its TTL");
 
-    store.renew_at(&key(2), clock.at(0));
+    assert!(!store.renew_at(&key(2), clock.at(0)));
     assert!(store.marks.get(&key(2)).is_none(), "renewing does not create a mark");
+
+    store.claim_at(&key(3), clock.at(0));
+    assert!(!store.renew_at(&key(3), clock.at(10)), "an expired claim is not brought back");
+    assert_eq!(store.claim_at(&key(3), clock.at(10)), Claim::New);
 }
 
 #[test]
