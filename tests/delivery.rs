@@ -1,4 +1,4 @@
-//! Dispatch, duplicate suppression and the replay window, through the
+//! Dispatch and duplicate suppression, through the
 //! one-call axum router and tower receiver.
 #![cfg(all(feature = "axum", feature = "delivery", feature = "test-util"))]
 
@@ -11,8 +11,7 @@ use std::time::Duration;
 use axum::Router;
 use bytes::Bytes;
 use foxreach_webhooks::delivery::{
-    Claim, Delivery, DeliveryKey, Dispatcher, Handled, Handler, HandlerError, MemoryStore, ReplayWindow, SeenStore,
-    StoreError,
+    Claim, Delivery, DeliveryKey, Dispatcher, Handled, Handler, HandlerError, MemoryStore, SeenStore, StoreError,
 };
 use foxreach_webhooks::event::{
     CampaignCompleted, CampaignPaused, CampaignStarted, EmailBounced, EmailFailed, EmailOpened, EmailSent, LeadCreated,
@@ -383,72 +382,6 @@ async fn the_store_hears_of_verified_deliveries_only_by_one_key() {
         let mac = DeliveryKey::from_signature(&verifier().sign(&event_json(&event)));
         assert!(asked.iter().all(|(_, key)| Some(*key) == mac), "one key throughout, the verified MAC");
     }
-}
-
-/// An event `age` before now, as FoxReach stamps it.
-fn event_aged(lead: &str, age: time::Duration) -> Event {
-    let at = time::OffsetDateTime::now_utc() - age;
-    let stamp = at.format(&time::format_description::well_known::Rfc3339).expect("formats");
-    Event::new(Timestamp::new(stamp), EventData::LeadCreated(LeadCreated::new(lead)))
-}
-
-#[tokio::test]
-async fn the_replay_window_refuses_stale_and_future_deliveries_with_403() {
-    let recorder = Recorder::new();
-    let window = ReplayWindow::new(ReplayWindow::COVERS_RETRIES);
-    let app = router(PATH, verifier(), Dispatcher::new(Arc::clone(&recorder)).replay_window(window));
-
-    let fresh = event_aged("cld_1", time::Duration::minutes(31));
-    assert_eq!(send(&app, signed_event(&verifier(), PATH, &fresh)).await.0, PROCESSED, "a 30-minute retry passes");
-
-    let (status, text) =
-        send(&app, signed_event(&verifier(), PATH, &event_aged("cld_2", time::Duration::hours(2)))).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(text.contains("outside the replay window of 3600 s"), "{text}");
-
-    let (status, text) =
-        send(&app, signed_event(&verifier(), PATH, &event_aged("cld_3", -time::Duration::minutes(5)))).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(text.contains("ahead of the receiver's clock"), "{text}");
-
-    let unreadable = Event::new(Timestamp::new("yesterday"), EventData::LeadCreated(LeadCreated::new("cld_4")));
-    assert_eq!(send(&app, signed_event(&verifier(), PATH, &unreadable)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(recorder.calls(), ["lead_created cld_1"]);
-}
-
-#[tokio::test]
-async fn a_window_shorter_than_the_retry_schedule_drops_real_retries() {
-    // FoxReach's third retry comes 36 minutes after the first attempt, with
-    // the original timestamp: a 10-minute window refuses it. This is why
-    // the window is off by default and its documentation warns about it.
-    let recorder = Recorder::new();
-    let window = ReplayWindow::new(Duration::from_secs(10 * 60));
-    let app = router(PATH, verifier(), Dispatcher::new(Arc::clone(&recorder)).replay_window(window));
-    let retry = event_aged("cld_1", time::Duration::minutes(36));
-    assert_eq!(send(&app, signed_event(&verifier(), PATH, &retry)).await.0, StatusCode::FORBIDDEN);
-    assert!(recorder.calls().is_empty());
-}
-
-#[tokio::test]
-async fn with_a_ttl_covering_the_window_no_replay_is_ever_processed() {
-    let recorder = Recorder::new();
-    let window = ReplayWindow::new(Duration::from_secs(60 * 60));
-    let dispatcher = Dispatcher::new(Arc::clone(&recorder))
-        .seen_store(MemoryStore::new().ttl(Duration::from_secs(60 * 60)))
-        .replay_window(window);
-    let app = router(PATH, verifier(), dispatcher);
-
-    let event = event_aged("cld_1", time::Duration::minutes(1));
-    let captured = event_json(&event);
-    assert_eq!(send(&app, signed(&verifier(), PATH, captured.clone())).await.0, PROCESSED);
-    // An attacker replays the captured request inside the window: a duplicate.
-    let (status, text) = send(&app, signed(&verifier(), PATH, captured)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(text.starts_with("duplicate"), "{text}");
-    // Outside the window (the TTL may have expired by then): stale.
-    let old = event_aged("cld_1", time::Duration::minutes(61));
-    assert_eq!(send(&app, signed_event(&verifier(), PATH, &old)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(recorder.calls().len(), 1);
 }
 
 #[tokio::test]

@@ -69,8 +69,16 @@ fn an_explicit_null_is_none_and_not_degraded() {
 
 #[test]
 fn integer_ids_are_read_as_their_decimal_text() {
-    let sent = email_sent(r#"{"emailLogId":123,"campaignId":-7,"leadId":"cld_1"}"#);
-    assert_eq!((sent.email_log_id.as_str(), sent.campaign_id.as_str()), ("123", "-7"));
+    let sent = email_sent(r#"{"emailLogId":123,"campaignId":-7,"leadId":4.0e3}"#);
+    assert_eq!((sent.email_log_id.as_str(), sent.campaign_id.as_str(), sent.lead_id.as_str()), ("123", "-7", "4000"));
+    // Floats that are not integers, or too large to be exact, say nothing reliable.
+    for id in ["1.5", "1e300", "18446744073709551616"] {
+        let body = format!(
+            r#"{{"event":"email.sent","timestamp":"t","data":{{"emailLogId":{id},"campaignId":"c","leadId":"l"}}}}"#
+        );
+        let reason = untyped(body.as_bytes()).reason.to_string();
+        assert_eq!(reason, "`data.emailLogId` is not an id (a string or an integer)", "{id}");
+    }
 }
 
 #[test]
@@ -132,6 +140,9 @@ fn a_lone_surrogate_escape_is_read_as_the_replacement_character() {
         body_preview.expect("a preview")
     };
     assert_eq!(preview(r"\\ud83d \ud83d\ude80"), "\\ud83d 🚀", "an escaped backslash, then a pair");
+    // The same escaped backslash where a lone surrogate makes the repair run.
+    assert_eq!(preview(r"\\ud83d \ud83d"), "\\ud83d \u{FFFD}", "only the real escape is repaired");
+    assert_eq!(preview(r"\\\ud83d"), "\\\u{FFFD}", "an escaped backslash, then a lone escape");
     assert_eq!(preview(r"\ude80 and \ud83d\u0041"), "\u{FFFD} and \u{FFFD}A");
     assert_eq!(preview(r#"a \" \ud83d"#), "a \" \u{FFFD}", "an escaped quote keeps the string open");
 }

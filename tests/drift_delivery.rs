@@ -8,7 +8,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, ReplayWindow};
-use foxreach_webhooks::event::{EmailSent, ReplyReceived, UntypedEvent};
+use foxreach_webhooks::event::{CampaignCompleted, EmailSent, LeadUpdated, ReplyReceived, UntypedEvent};
 use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::router;
 use foxreach_webhooks::http::test_util::signed;
@@ -43,6 +43,27 @@ impl Handler for Seen {
             sent.degraded_fields(),
             serde_json::Value::Object(sent.extra.clone()),
             delivery.timestamp
+        ))
+    }
+
+    async fn lead_updated(&self, lead: LeadUpdated, _: Delivery<'_>) -> Handled {
+        let instant = lead.updated_at.as_ref().and_then(|at| at.instant().ok()).map(|at| at.unix_timestamp());
+        self.note(format!(
+            "lead_updated {} {:?} {:?} {:?} {:?} {:?} updated {instant:?} degraded {:?}",
+            lead.lead_id,
+            lead.first_name,
+            lead.company,
+            lead.status,
+            lead.tags,
+            lead.custom_fields.as_ref().map(serde_json::Map::len),
+            lead.degraded_fields()
+        ))
+    }
+
+    async fn campaign_completed(&self, campaign: CampaignCompleted, _: Delivery<'_>) -> Handled {
+        self.note(format!(
+            "campaign_completed {} {:?} {:?} sent {:?} replied {:?}",
+            campaign.campaign_id, campaign.name, campaign.status, campaign.total_sent, campaign.total_replied
         ))
     }
 
@@ -188,5 +209,40 @@ async fn what_is_not_an_event_is_still_refused() {
         for (got, lines) in deliver(body).await {
             assert_eq!((got, lines), (status, vec![]), "{body}");
         }
+    }
+}
+
+#[tokio::test]
+async fn leads_and_campaigns_arrive_with_the_fields_of_foxreachs_api() {
+    let lead = r#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_789",
+        "email":"ada@example.com","firstName":"Ada","lastName":"Lovelace","company":"Analytical Engines",
+        "title":"CTO","phone":"+44 20 0000 0000","linkedinUrl":"https://linkedin.com/in/ada",
+        "website":"https://example.com","customFields":{"plan":"pro","seats":12},"notes":"met at a fair",
+        "tags":["vip","q1"],"status":"replied","source":"csv_import",
+        "createdAt":"2025-01-10T09:00:00","updatedAt":"2025-01-15T10:00:00.123456"}}"#;
+    for (status, lines) in deliver(lead).await {
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            lines,
+            [
+                r#"lead_updated cld_789 Some("Ada") Some("Analytical Engines") Some(Replied) Some(["vip", "q1"]) Some(2) updated Some(1736935200) degraded []"#
+            ]
+        );
+    }
+    let drifted = r#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_789",
+        "tags":"vip","status":3,"customFields":[]}}"#;
+    for (status, lines) in deliver(drifted).await {
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(lines[0].ends_with(r#"degraded ["customFields", "tags", "status"]"#), "{lines:?}");
+    }
+    let campaign = r#"{"event":"campaign.completed","timestamp":"2025-02-01T18:00:00Z","data":{"campaignId":"cmp_456",
+        "name":"Q1 outreach","status":"completed","timezone":"Europe/London","totalLeads":120,"totalSent":"118",
+        "totalReplied":9.0,"startedAt":"2025-01-06T08:00:00","completedAt":"2025-02-01T18:00:00"}}"#;
+    for (status, lines) in deliver(campaign).await {
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            lines,
+            [r#"campaign_completed cmp_456 Some("Q1 outreach") Some(Completed) sent Some(118) replied Some(9)"#]
+        );
     }
 }

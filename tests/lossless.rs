@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Dispatcher, Handled, Handler, MemoryStore, SeenStore};
+use foxreach_webhooks::delivery::{
+    Claim, Delivery, DeliveryKey, Dispatcher, Handled, Handler, HandlerError, MemoryStore, SeenStore, StoreError,
+};
 use foxreach_webhooks::event::{EmailSent, LeadUpdated};
 use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::router;
@@ -24,16 +26,25 @@ use tower::ServiceExt;
 
 const LEAD_UPDATED: &str = r#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_789"}}"#;
 
-/// A handler that takes `delay`, panics while `panics_left` lasts, and
-/// counts what it started, finished and ran at once.
+/// A handler that takes `delay` and counts what it started, finished and
+/// ran at once. While they last, it panics before waiting
+/// (`early_panics`), after waiting (`late_panics`), or fails retryably
+/// after waiting (`failures`).
 #[derive(Default)]
 struct Work {
     delay: Duration,
-    panics_left: AtomicUsize,
+    early_panics: AtomicUsize,
+    late_panics: AtomicUsize,
+    failures: AtomicUsize,
     started: AtomicUsize,
     finished: AtomicUsize,
     running: AtomicUsize,
     most_at_once: AtomicUsize,
+}
+
+/// Takes one of what `left` counts, if any is left.
+fn take(left: &AtomicUsize) -> bool {
+    left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
 }
 
 impl Work {
@@ -42,7 +53,7 @@ impl Work {
     }
 
     fn panicking_once() -> Arc<Self> {
-        Arc::new(Self { panics_left: AtomicUsize::new(1), ..Self::default() })
+        Arc::new(Self { early_panics: AtomicUsize::new(1), ..Self::default() })
     }
 
     fn counts(&self) -> (usize, usize, usize) {
@@ -54,12 +65,18 @@ impl Work {
         self.started.fetch_add(1, Ordering::SeqCst);
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_at_once.fetch_max(now, Ordering::SeqCst);
-        if self.panics_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        if take(&self.early_panics) {
             self.running.fetch_sub(1, Ordering::SeqCst);
             panic!("the handler's own bug");
         }
         tokio::time::sleep(self.delay).await;
         self.running.fetch_sub(1, Ordering::SeqCst);
+        if take(&self.late_panics) {
+            panic!("the handler's own bug, after an await");
+        }
+        if take(&self.failures) {
+            return Err(HandlerError::retryable("the CRM timed out"));
+        }
         self.finished.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -145,7 +162,7 @@ async fn settled(dispatcher: &Dispatcher<Arc<Work>>) {
 
 #[tokio::test]
 async fn a_handler_slower_than_the_budget_completes_once_and_its_retry_is_a_duplicate() {
-    let slow = || Work::taking(Duration::from_millis(400));
+    let slow = || Work::taking(Duration::from_millis(1000));
     for (glue, dispatcher, work) in receivers(slow, |d| d.answer_budget(Duration::from_millis(50))) {
         let (status, text) = glue.send(delivery()).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{}: {text}", glue.name());
@@ -176,16 +193,45 @@ async fn dropping_the_request_does_not_cancel_the_handler() {
 #[tokio::test]
 async fn the_claim_is_renewed_while_a_handler_outlives_its_lease() {
     let build = |d: Dispatcher<Arc<Work>>| {
-        d.answer_budget(Duration::from_millis(20)).seen_store(MemoryStore::new().lease(Duration::from_millis(90)))
+        d.answer_budget(Duration::from_millis(20)).seen_store(MemoryStore::new().lease(Duration::from_millis(600)))
     };
-    for (glue, dispatcher, work) in receivers(|| Work::taking(Duration::from_millis(600)), build) {
-        assert_eq!(dispatcher.store().lease_duration(), Duration::from_millis(90));
+    for (glue, dispatcher, work) in receivers(|| Work::taking(Duration::from_millis(2500)), build) {
+        assert_eq!(dispatcher.store().lease_duration(), Duration::from_millis(600));
         assert_eq!(glue.send(delivery()).await.0, StatusCode::SERVICE_UNAVAILABLE);
-        // Three leases later, a copy still finds it in progress.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Two and a half leases later, a copy still finds it in progress.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(glue.send(delivery()).await.0, StatusCode::CONFLICT, "{}", glue.name());
         settled(&dispatcher).await;
         assert_eq!(work.counts(), (1, 1, 1), "{}: never started twice", glue.name());
+    }
+}
+
+#[tokio::test]
+async fn a_handler_past_the_budget_that_then_fails_is_released_and_its_retry_runs() {
+    let failing =
+        || Arc::new(Work { delay: Duration::from_millis(300), failures: AtomicUsize::new(1), ..Work::default() });
+    for (glue, dispatcher, work) in receivers(failing, |d| d.answer_budget(Duration::from_millis(30))) {
+        assert_eq!(glue.send(delivery()).await.0, StatusCode::SERVICE_UNAVAILABLE, "{}", glue.name());
+        settled(&dispatcher).await;
+        assert_eq!(work.counts(), (1, 0, 1), "{}: it ran to its failure", glue.name());
+        // The failure released the claim: FoxReach's retry runs it again.
+        assert_eq!(glue.send(delivery()).await.0, StatusCode::SERVICE_UNAVAILABLE, "{}", glue.name());
+        settled(&dispatcher).await;
+        assert_eq!(work.counts(), (2, 1, 1), "{}", glue.name());
+        assert_eq!(glue.send(delivery()).await.0, StatusCode::OK, "{}: now done", glue.name());
+    }
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_after_an_await_gets_500_and_its_retry_runs() {
+    let panicking =
+        || Arc::new(Work { delay: Duration::from_millis(50), late_panics: AtomicUsize::new(1), ..Work::default() });
+    for (glue, dispatcher, work) in receivers(panicking, |d| d) {
+        let (status, text) = glue.send(delivery()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{}: {text}", glue.name());
+        settled(&dispatcher).await;
+        assert_eq!(glue.send(delivery()).await.0, StatusCode::NO_CONTENT, "{}", glue.name());
+        assert_eq!(work.counts(), (2, 1, 1), "{}", glue.name());
     }
 }
 
@@ -256,4 +302,72 @@ async fn shutdown_says_how_many_handlers_outlived_the_grace_period() {
     let late = dispatcher.shutdown(Duration::from_millis(10)).await.expect_err("the handler takes 500 ms");
     assert_eq!(late.still_running(), 1);
     assert!(late.to_string().starts_with("1 handler(s) still running"), "{late}");
+}
+
+/// A `MemoryStore` that misbehaves as told: panics when claiming or
+/// completing, fails or loses the claim when renewing.
+#[derive(Default)]
+struct Faulty {
+    store: MemoryStore,
+    panic_on_claim: bool,
+    panic_on_complete: bool,
+    renewal: Option<Result<bool, &'static str>>,
+}
+
+impl SeenStore for Faulty {
+    async fn claim(&self, key: &DeliveryKey) -> Result<Claim, StoreError> {
+        assert!(!self.panic_on_claim, "the store's own bug, claiming");
+        self.store.claim(key).await
+    }
+    async fn complete(&self, key: &DeliveryKey) -> Result<(), StoreError> {
+        assert!(!self.panic_on_complete, "the store's own bug, completing");
+        self.store.complete(key).await
+    }
+    async fn release(&self, key: &DeliveryKey) -> Result<(), StoreError> {
+        self.store.release(key).await
+    }
+    async fn renew(&self, key: &DeliveryKey) -> Result<bool, StoreError> {
+        match self.renewal {
+            Some(Ok(extended)) => Ok(extended),
+            Some(Err(error)) => Err(StoreError::new(error)),
+            None => self.store.renew(key).await,
+        }
+    }
+    fn lease_duration(&self) -> Duration {
+        Duration::from_millis(150)
+    }
+}
+
+/// The status of one delivery to a router over `store`, with a handler
+/// taking `delay`.
+async fn through(store: Faulty, delay: Duration) -> StatusCode {
+    let dispatcher = Dispatcher::new(Work::taking(delay)).seen_store(store);
+    let status = router(PATH, verifier(), dispatcher.clone()).oneshot(delivery()).await.expect("infallible").status();
+    dispatcher.shutdown(Duration::from_secs(10)).await.expect("nothing left running");
+    status
+}
+
+#[tokio::test]
+async fn a_panicking_store_gets_500_and_is_logged_with_the_type() {
+    let logs = support::logs::capture();
+    let claiming = Faulty { panic_on_claim: true, ..Faulty::default() };
+    assert_eq!(through(claiming, Duration::ZERO).await, StatusCode::INTERNAL_SERVER_ERROR, "on the first poll");
+    let completing = Faulty { panic_on_complete: true, ..Faulty::default() };
+    assert_eq!(through(completing, Duration::from_millis(50)).await, StatusCode::INTERNAL_SERVER_ERROR, "on its task");
+    let text = logs.text();
+    let lines: Vec<&str> = text.lines().filter(|line| line.contains("duplicate store panicked")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines.iter().all(|line| line.contains("ERROR") && line.contains("lead.updated")), "{text}");
+}
+
+#[tokio::test]
+async fn a_renewal_that_fails_or_finds_the_claim_gone_is_logged() {
+    let logs = support::logs::capture();
+    let failing = Faulty { renewal: Some(Err("connection refused")), ..Faulty::default() };
+    assert_eq!(through(failing, Duration::from_millis(400)).await, StatusCode::NO_CONTENT, "the handler went on");
+    let lost = Faulty { renewal: Some(Ok(false)), ..Faulty::default() };
+    assert_eq!(through(lost, Duration::from_millis(400)).await, StatusCode::NO_CONTENT, "the handler went on");
+    let text = logs.text();
+    assert!(text.lines().any(|line| line.contains("ERROR") && line.contains("renew")), "{text}");
+    assert!(text.lines().any(|line| line.contains("WARN") && line.contains("claim ran out")), "{text}");
 }

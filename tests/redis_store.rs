@@ -101,7 +101,7 @@ async fn marks_expire_in_redis() {
     let client = redis::Client::open(server.url()).expect("a URL");
     let mut connection = client.get_multiplexed_async_connection().await.expect("connects");
     // The store's documented key: its prefix, then the delivery key's hex.
-    let name = format!("foxreach:delivery:{}", key(1));
+    let name = format!("foxreach:delivery:{}", key(1).to_hex());
     let ttl: i64 = redis::cmd("PTTL").arg(name).query_async(&mut connection).await.expect("PTTL");
     assert!(ttl > 0 && ttl <= 300, "pending mark with its lease, got {ttl} ms");
 }
@@ -124,7 +124,7 @@ async fn renewing_extends_a_pending_mark_and_leaves_a_done_one() {
     let client = redis::Client::open(server.url()).expect("a URL");
     let mut connection = client.get_multiplexed_async_connection().await.expect("connects");
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(format!("foxreach:delivery:{}", key(1)))
+        .arg(format!("foxreach:delivery:{}", key(1).to_hex()))
         .query_async(&mut connection)
         .await
         .expect("PTTL");

@@ -16,12 +16,21 @@ fn a_secret_from_the_environment_is_trimmed_and_says_so() {
         .env("FOXREACH_TEST_SECRET_NEWLINE", "the-webhook-secret\n")
         .env("FOXREACH_TEST_SECRET_EXACT", "the-webhook-secret")
         .env("FOXREACH_TEST_SECRET_BLANK", " \r\n")
+        .env("FOXREACH_TEST_SECRET_NOT_UTF8", not_utf8())
         .env_remove("FOXREACH_TEST_SECRET_UNSET")
         .output()
         .expect("the child runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("1 passed"), "the child ran the checks: {stdout}");
+}
+
+/// A value that is not UTF-8 (on Unix, where variables are bytes).
+fn not_utf8() -> std::ffi::OsString {
+    #[cfg(unix)]
+    return std::os::unix::ffi::OsStringExt::from_vec(vec![b's', 0xff, b'x']);
+    #[cfg(not(unix))]
+    return "unused".into();
 }
 
 #[test]
@@ -41,7 +50,14 @@ fn in_a_child_process() {
     let exact = Verifier::from_env("FOXREACH_TEST_SECRET_EXACT").expect("a secret");
     assert!(exact.trimmed.is_none());
 
-    assert_eq!(Verifier::from_env("FOXREACH_TEST_SECRET_BLANK").unwrap_err(), SecretError::Empty);
+    let blank = Verifier::from_env("FOXREACH_TEST_SECRET_BLANK").unwrap_err();
+    assert_eq!(blank, SecretError::EnvEmpty { name: "FOXREACH_TEST_SECRET_BLANK" });
+    assert!(blank.to_string().starts_with("FOXREACH_TEST_SECRET_BLANK is empty"), "{blank}");
+    #[cfg(unix)]
+    assert_eq!(
+        Verifier::from_env("FOXREACH_TEST_SECRET_NOT_UTF8").unwrap_err(),
+        SecretError::EnvNotUnicode { name: "FOXREACH_TEST_SECRET_NOT_UTF8" }
+    );
     let unset = Verifier::from_env("FOXREACH_TEST_SECRET_UNSET").unwrap_err();
     assert_eq!(unset, SecretError::EnvUnset { name: "FOXREACH_TEST_SECRET_UNSET" });
     assert!(unset.to_string().starts_with("FOXREACH_TEST_SECRET_UNSET is not set"), "{unset}");

@@ -1,6 +1,6 @@
 //! What identifies a delivery, for telling a duplicate from a new one.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use sha2::{Digest, Sha256};
 
@@ -96,6 +96,28 @@ impl DeliveryKey {
     pub const fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// The key as 64 lowercase hex digits, for a store to name the
+    /// delivery by. It is a MAC: keep it out of logs, where
+    /// [`Display`](fmt::Display)'s fingerprint serves.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        let mut hex = String::with_capacity(64);
+        for byte in self.0 {
+            // Writing to a `String` cannot fail.
+            let _ = write!(hex, "{byte:02x}");
+        }
+        hex
+    }
+
+    /// The first 8 bytes of the SHA-256 of the key: enough to tell
+    /// deliveries apart in logs, and not part of any MAC.
+    fn fingerprint(&self) -> [u8; 8] {
+        let digest = Sha256::digest(self.0);
+        let mut short = [0u8; 8];
+        short.copy_from_slice(&digest[..8]);
+        short
+    }
 }
 
 /// Eight hex digits (checked already), as the bytes of a big-endian word,
@@ -111,13 +133,16 @@ fn decode_eight(digits: u64) -> u32 {
     ((quads | quads >> 16) & 0xffff_ffff) as u32
 }
 
-/// Lowercase hex, as FoxReach writes the signature.
+/// A fingerprint for logs: 16 hex digits of the SHA-256 of the key, the
+/// same for every copy of a delivery, and never digits of the MAC itself
+/// (MACs stay out of logs). [`to_hex`](DeliveryKey::to_hex) gives the key.
 impl fmt::Display for DeliveryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+        self.fingerprint().iter().try_for_each(|byte| write!(f, "{byte:02x}"))
     }
 }
 
+/// The fingerprint of [`Display`](fmt::Display), never the MAC.
 impl fmt::Debug for DeliveryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DeliveryKey({self})")
@@ -149,8 +174,20 @@ mod tests {
     }
 
     #[test]
+    fn logs_see_a_fingerprint_never_the_mac() {
+        let key = DeliveryKey::from_signature(&crate::sign("secret", b"{}")).expect("64 hex digits");
+        let (shown, debug, hex) = (key.to_string(), format!("{key:?}"), key.to_hex());
+        assert_eq!(shown.len(), 16);
+        assert_eq!(debug, format!("DeliveryKey({shown})"));
+        for window in hex.as_bytes().windows(6) {
+            let window = std::str::from_utf8(window).expect("hex");
+            assert!(!shown.contains(window), "{shown} shares {window} with the MAC {hex}");
+        }
+    }
+
+    #[test]
     fn a_body_key_is_its_sha256() {
         let key = DeliveryKey::of_body(b"abc");
-        assert_eq!(key.to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(key.to_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

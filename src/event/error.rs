@@ -7,8 +7,9 @@ use serde_json::error::Category;
 /// Why a body could not be parsed as a FoxReach event: what was wrong and
 /// where, as a JSON path (`data.sequenceStep`) and a line and column.
 ///
-/// Messages describe the JSON, never a secret or a signature; like serde's
-/// own, they may quote a short value from the body.
+/// Messages describe the JSON, never a secret, a signature or a value from
+/// the body: of serde's messages, which quote the value they refuse, only
+/// the kind of value is kept (`invalid type: string, expected …`).
 ///
 /// # Example
 ///
@@ -21,7 +22,6 @@ use serde_json::error::Category;
 /// assert_eq!(err.path(), "data");
 /// assert!(err.to_string().contains("missing field `emailLogId`"));
 /// ```
-#[derive(Debug)]
 pub struct ParseError {
     path: String,
     source: serde_json::Error,
@@ -35,8 +35,10 @@ pub enum ParseErrorKind {
     Syntax,
     /// The body ends before the JSON does: empty or truncated (`400 Bad Request`).
     Eof,
-    /// The body is JSON but not an event of the shape FoxReach documents:
-    /// a missing id, a field of the wrong type (`422 Unprocessable Entity`).
+    /// The body is JSON but not an event of the shape FoxReach documents
+    /// (`422 Unprocessable Entity`): not an object with a string `event`
+    /// or, for the strict [`Event::from_slice`](super::Event::from_slice)
+    /// only, data without its ids.
     Data,
 }
 
@@ -84,14 +86,84 @@ impl fmt::Display for ParseError {
         match self.kind() {
             ParseErrorKind::Syntax => f.write_str("body is not valid JSON")?,
             ParseErrorKind::Eof => f.write_str("body ends before its JSON does (empty or truncated)")?,
-            ParseErrorKind::Data => write!(f, "body is not a FoxReach event: wrong shape at `{}`", self.path)?,
+            ParseErrorKind::Data => {
+                write!(f, "body is not a FoxReach event: wrong shape at `{}`", self.path)?;
+                return write!(f, " (line {line}, column {column}): {}", without_values(message));
+            }
         }
         write!(f, " (line {line}, column {column}): {message}")
     }
 }
 
+/// serde's message for a value of the wrong shape, without the value it
+/// quotes (`invalid type: string "…", expected …` names the kind only):
+/// the message is logged and answered, and the value is FoxReach's data.
+fn without_values(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // serde names the kind, then quotes the value in `…` or "…".
+            let kind = rest.split(['`', '"']).next().unwrap_or_default().trim_end();
+            let kind = kind.strip_suffix(',').unwrap_or(kind);
+            let expected = rest.rfind(", expected ").map_or("", |at| &rest[at..]);
+            return format!("{prefix}{kind}{expected}");
+        }
+    }
+    for prefix in ["unknown variant ", "unknown field "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let expected = rest.rfind(", expected ").map_or("", |at| &rest[at..]);
+            return format!("{}{expected}", prefix.trim_end());
+        }
+    }
+    message.to_owned()
+}
+
 impl std::error::Error for ParseError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.source)
+    }
+}
+
+/// What [`Display`](fmt::Display) shows, field by field: never a value from
+/// the body.
+impl fmt::Debug for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParseError")
+            .field("kind", &self.kind())
+            .field("path", &self.path)
+            .field("line", &self.line())
+            .field("column", &self.column())
+            .field("message", &self.to_string())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Event;
+
+    #[test]
+    fn messages_name_the_kind_of_a_value_never_the_value() {
+        for body in [
+            &br#""a lead's private note""#[..],
+            br#"{"event":"private-value-1","timestamp":"t","data":[]}"#,
+            br#"{"event":["private-value-2"],"timestamp":"t","data":{}}"#,
+            br#"{"event":"email.sent","timestamp":"t","data":{"emailLogId":{"x":"private-value-3"}}}"#,
+            br#"{"event":"email.bounced","timestamp":"t","data":{"emailLogId":"c","campaignId":"c","leadId":"c","bounceType":["private-value-4"]}}"#,
+        ] {
+            match Event::from_slice(body) {
+                Err(err) => {
+                    let (shown, debug) = (err.to_string(), format!("{err:?}"));
+                    assert!(!shown.contains("private") && !debug.contains("private"), "{shown} / {debug}");
+                }
+                Ok(event) => assert!(!format!("{event:?}").is_empty(), "parsed: {body:?}"),
+            }
+        }
+        let err = Event::from_slice(br#""a lead's private note""#).expect_err("not an object");
+        assert!(
+            err.to_string().ends_with(
+                "invalid type: string, expected a FoxReach event object with `event`, `timestamp` and `data`"
+            ),
+            "{err}"
+        );
     }
 }

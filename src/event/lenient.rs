@@ -230,8 +230,11 @@ impl Lenient for Timestamp {
 }
 
 /// A required id: a string, or an integer taken as its decimal text (a
-/// database id FoxReach might one day write unquoted). Anything else, `null`
-/// included, is an error: the payload cannot say what it is about.
+/// database id FoxReach might one day write unquoted), also when written
+/// as an integral float (`123.0`) up to 2^53, where floats stop being exact.
+/// Anything else, `null` included, is an error: the payload cannot say what
+/// it is about. (An integer beyond 2^64 reaches serde_json as a float and
+/// cannot be read exactly: such an event is untyped.)
 pub(crate) struct Id(pub(crate) String);
 
 impl<'de> Deserialize<'de> for Id {
@@ -261,6 +264,12 @@ impl<'de> Deserialize<'de> for Id {
                 Ok(Id(value.to_string()))
             }
 
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Id, E> {
+                exact_integer(value)
+                    .map(|integer| Id(integer.to_string()))
+                    .ok_or_else(|| E::invalid_type(de::Unexpected::Float(value), &self))
+            }
+
             fn visit_unit<E: de::Error>(self) -> Result<Id, E> {
                 Err(E::invalid_type(de::Unexpected::Unit, &self))
             }
@@ -274,7 +283,17 @@ impl<'de> Deserialize<'de> for Id {
 pub(crate) fn is_id(value: &Value) -> bool {
     match value {
         Value::String(_) => true,
-        Value::Number(number) => number.is_u64() || number.is_i64(),
+        Value::Number(number) => {
+            number.is_u64() || number.is_i64() || number.as_f64().and_then(exact_integer).is_some()
+        }
         _ => false,
     }
+}
+
+/// `value` as an integer, if it is one that a float holds exactly.
+#[allow(clippy::cast_possible_truncation)]
+fn exact_integer(value: f64) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    // In range and integral, so the cast is exact.
+    (value.fract() == 0.0 && value.abs() <= EXACT).then_some(value as i64)
 }

@@ -5,9 +5,8 @@ use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// When FoxReach says the event happened, as it wrote it: the webhook docs
 /// show an RFC 3339 date-time in UTC such as `2025-01-15T10:30:00Z`.
@@ -152,10 +151,10 @@ fn parse_text(text: &str) -> Result<OffsetDateTime, TimestampError> {
         Ok(instant) => return Ok(instant),
         Err(err) => err,
     };
-    let without_offset = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]");
-    PrimitiveDateTime::parse(&normalized, without_offset)
-        .map(PrimitiveDateTime::assume_utc)
-        .map_err(|_| TimestampError(Cause::Text(rfc3339)))
+    // Without an offset (FoxReach's API, Python's `isoformat()`), the time is
+    // UTC: read it as RFC 3339 with `Z`. A text that had an offset stays
+    // refused, `Z` after it being no date-time.
+    OffsetDateTime::parse(&format!("{normalized}Z"), &Rfc3339).map_err(|_| TimestampError(Cause::Text(rfc3339)))
 }
 
 impl PartialEq for Timestamp {

@@ -61,7 +61,7 @@ impl Verifier {
     ///
     /// [`SecretError::EnvUnset`] if the variable is not set,
     /// [`SecretError::EnvNotUnicode`] if its value is not UTF-8, and
-    /// [`SecretError::Empty`] if it holds nothing but whitespace.
+    /// [`SecretError::EnvEmpty`] if it holds nothing but whitespace.
     ///
     /// # Example
     ///
@@ -86,6 +86,9 @@ impl Verifier {
             Err(VarError::NotUnicode(_)) => return Err(SecretError::EnvNotUnicode { name }),
         };
         let secret = value.trim();
+        if secret.is_empty() {
+            return Err(SecretError::EnvEmpty { name });
+        }
         let removed = value.len() - secret.len();
         Ok(FromEnv { verifier: Verifier::new(secret)?, trimmed: (removed > 0).then_some(Trimmed { name, removed }) })
     }

@@ -150,6 +150,12 @@ pub enum SecretError {
         /// The variable's name.
         name: &'static str,
     },
+    /// The environment variable that should hold the secret is set to
+    /// nothing but whitespace.
+    EnvEmpty {
+        /// The variable's name.
+        name: &'static str,
+    },
     /// The environment variable that should hold the secret is not UTF-8;
     /// FoxReach's secrets are.
     EnvNotUnicode {
@@ -168,6 +174,9 @@ impl fmt::Display for SecretError {
             Self::NoSecrets => f.write_str("no webhook secret was given: a verifier needs at least one"),
             Self::EnvUnset { name } => {
                 write!(f, "{name} is not set: set it to the `secret` FoxReach returned when the webhook was created")
+            }
+            Self::EnvEmpty { name } => {
+                write!(f, "{name} is empty: set it to the `secret` FoxReach returned when the webhook was created")
             }
             Self::EnvNotUnicode { name } => write!(f, "{name} is not valid UTF-8, which FoxReach's secrets are"),
         }

@@ -118,7 +118,7 @@ impl RedisStore {
 
     /// The Redis key of a delivery.
     fn key(&self, key: &DeliveryKey) -> String {
-        format!("{}{key}", self.prefix)
+        format!("{}{}", self.prefix, key.to_hex())
     }
 }
 
