@@ -15,7 +15,9 @@
 //! let signature = "779953295f6ac24aced5ae57c549372e35e393cf6d1e254d33649bcffd6e2494";
 //!
 //! verifier.verify(body, signature)?; // answer 401 on error
-//! let event = Event::from_slice(body)?; // parse only what verified
+//! // Parse only what verified. Leniently: a payload that drifted from the docs
+//! // degrades instead of failing (400 if not JSON, 422 without a string `event`).
+//! let event = Event::from_slice_lenient(body)?;
 //! match event.data {
 //!     EventData::CampaignCompleted(done) => println!("campaign {} completed", done.campaign_id),
 //!     other => println!("{} ignored", other.name()),
@@ -47,7 +49,7 @@
 //! | `tower` | | `VerifySignatureLayer` for any tower or hyper service; with `delivery`, a one-call `receiver` (implies `http`) |
 //! | `axum` | | the `FoxReachEvent` and `VerifiedBody` extractors; with `delivery`, a one-call `router` (implies `tower`) |
 //! | `tracing` | | rejections logged at debug level: status and reason, never bodies or secrets |
-//! | `delivery` | | handlers per event type, duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
+//! | `delivery` | | handlers per event type, each run to its end on a Tokio task (`tokio`, `tokio-util`), duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
 //! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers (implies `delivery`) |
 //! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
 //!
@@ -80,6 +82,8 @@
 //! - The key is the secret string's UTF-8 bytes, not hex-decoded.
 //! - `Debug` never prints a secret, and key material is wiped on drop.
 //! - FoxReach may deliver the same event twice; process idempotently.
+//! - Logs name a delivery by a fingerprint of its key, never by a MAC, and
+//!   never quote a body.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

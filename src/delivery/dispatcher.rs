@@ -27,9 +27,12 @@ pub const DEFAULT_ANSWER_BUDGET: Duration = Duration::from_secs(4);
 ///
 /// 1. With a replay window, a delivery whose signed timestamp is outside it
 ///    is refused ([`Outcome::Stale`]).
-/// 2. The rest runs on a Tokio task of its own, which nothing cancels: not
-///    a client that hangs up, not a timeout layer dropping the request.
-///    There the store [claims](SeenStore::claim) the delivery's key. A copy
+/// 2. The rest is polled once in place and, unless it finished there (a
+///    duplicate, a handler that does not wait), moves to a Tokio task of
+///    its own, which nothing cancels: not a client that hangs up, not a
+///    timeout layer dropping the request. It is boxed from the start, so
+///    the move is a pointer's, and it happens before the request can be
+///    dropped. First the store [claims](SeenStore::claim) the delivery's key. A copy
 ///    already processed is acknowledged without running the handler
 ///    ([`Outcome::Duplicate`]); a copy being processed right now is refused
 ///    so that FoxReach retries it ([`Outcome::InProgress`]).
@@ -166,8 +169,8 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     /// (from [`DeliveryKey::verify`]). Never call it before verifying: it
     /// trusts its input.
     ///
-    /// Dropping the returned future does not stop the handler, which runs
-    /// on its own task.
+    /// Dropping the returned future does not stop the handler: it finished
+    /// on the first poll, or it runs on its own task.
     ///
     /// # Panics
     ///

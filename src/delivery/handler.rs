@@ -25,8 +25,12 @@ macro_rules! handler {
         /// [`Dispatcher`](super::Dispatcher) calls the right method with the typed
         /// data and the [`Delivery`] metadata.
         ///
-        /// FoxReach expects an answer within 5 seconds: a handler that has slow work
-        /// to do should queue it and return.
+        /// FoxReach expects an answer within 5 seconds. The dispatcher runs each
+        /// handler to its end on a task of its own and answers after at most its
+        /// answer budget (4 seconds by default), asking FoxReach to retry a
+        /// delivery whose handler is still running; a handler may take longer,
+        /// but it then counts against the webhook's health in FoxReach, so work
+        /// that is slow every time belongs in a queue of the application's own.
         ///
         /// # Example
         ///
@@ -143,15 +147,15 @@ pub struct Delivery<'a> {
     /// The raw body, exactly as received and verified.
     pub body: &'a [u8],
     /// The delivery's identity for duplicate suppression: the same for
-    /// every copy FoxReach sends of it under one secret (see
-    /// [`DeliveryKey`] on rotation).
+    /// every copy FoxReach sends of it, whichever of the verifier's secrets
+    /// signed it (see [`DeliveryKey`] on rotation).
     pub key: DeliveryKey,
 }
 
 impl<'a> Delivery<'a> {
     /// The metadata of a delivery whose signature verified, for calling a
     /// [`Handler`] directly (in the application's own tests, say). The key is
-    /// usually [`DeliveryKey::from_signature`] of its `X-Webhook-Signature`.
+    /// usually [`DeliveryKey::verify`]'s, or [`DeliveryKey::of_body`] in a test.
     ///
     /// ```
     /// use foxreach_webhooks::delivery::{Delivery, DeliveryKey};

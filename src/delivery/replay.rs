@@ -28,6 +28,13 @@ use crate::event::{Timestamp, TimestampError};
 /// window is a duplicate and one outside it is stale, so no replay is ever
 /// processed.
 ///
+/// **What it refuses for good.** A delivery whose timestamp names no instant
+/// ([`Timestamp::instant`] reads RFC 3339, ISO 8601 without an offset and
+/// Unix seconds; a missing or `null` timestamp reads as nothing) is refused
+/// with `403` on every attempt, so with a window on it is lost. That is the
+/// window's point (an unknown age cannot be bounded); without a window such
+/// a delivery is processed.
+///
 /// # Example
 ///
 /// ```

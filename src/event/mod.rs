@@ -1,6 +1,6 @@
 //! Typed FoxReach events.
 //!
-//! A delivery's body is `{"event": "<type>", "timestamp": "<RFC 3339>", "data": {…}}`.
+//! A delivery's body is `{"event": "<type>", "timestamp": "<date-time>", "data": {…}}`.
 //! [`Event::from_slice_lenient`] reads it into an [`Event`] whose [`EventData`]
 //! holds the typed payload of one of the eleven documented types, an
 //! [`UnknownEvent`] for a type FoxReach adds later, or an [`UntypedEvent`] for
@@ -18,7 +18,7 @@
 //!   "data": {"emailLogId": "cel_123", "campaignId": "cmp_456", "leadId": "cld_789",
 //!            "toEmail": "lead@example.com", "bounceType": "hard"}
 //! }"#;
-//! let event = Event::from_slice(body)?;
+//! let event = Event::from_slice_lenient(body)?;
 //! assert_eq!(event.event_type(), Some(EventType::EmailBounced));
 //! if let EventData::EmailBounced(bounce) = &event.data {
 //!     assert_eq!(bounce.bounce_type, Some(BounceType::Hard));

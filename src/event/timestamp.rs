@@ -64,8 +64,9 @@ impl Timestamp {
         }
     }
 
-    /// The timestamp exactly as it appeared in the body: the string, or for
-    /// a value that is not a string its JSON text (`1736937000`, `null`).
+    /// The timestamp as it appeared in the body: the string exactly, or for
+    /// a value that is not a string its JSON text as serde_json writes it
+    /// (`1736937000`, `null`; `2.50` becomes `2.5`).
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {

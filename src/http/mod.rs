@@ -23,10 +23,13 @@
 //! | body over the limit ([`DEFAULT_BODY_LIMIT`], 1 MiB) | `413 Payload Too Large` |
 //! | body could not be read | `400 Bad Request` |
 //! | verified body is not JSON | `400 Bad Request` |
-//! | verified JSON is not a FoxReach event | `422 Unprocessable Entity` |
+//! | verified JSON without a string `event` | `422 Unprocessable Entity` |
 //!
-//! An event type this crate does not know is not refused: it arrives as
-//! [`EventData::Unknown`](crate::EventData::Unknown).
+//! Events are parsed with [`Event::from_slice_lenient`](crate::Event::from_slice_lenient),
+//! so nothing else is refused: an event type this crate does not know
+//! arrives as [`EventData::Unknown`](crate::EventData::Unknown), one whose
+//! ids are missing as [`EventData::Untyped`](crate::EventData::Untyped), and
+//! a field of an unexpected type as `None`, its raw value kept.
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]

@@ -5,10 +5,13 @@
 //! other field it sends in `extra`, so a field FoxReach adds later is neither
 //! an error nor lost, and serializing a payload writes it back.
 //!
-//! The id fields that say what an event is about are required: a delivery
-//! without them is refused as JSON of the wrong shape. Every other field is
-//! an `Option`: FoxReach shows them in its examples but does not promise them,
-//! and a signed delivery should not be refused because one is missing.
+//! The id fields that say what an event is about are required: without
+//! them the strict parse refuses the event, and the lenient one makes it
+//! untyped. Every other field is an `Option`: FoxReach shows them in its
+//! examples but does not promise them, and a signed delivery is not refused
+//! because one is missing, or has a value of another type (it is then
+//! `None`, its raw value kept in `extra` and its name in
+//! `degraded_fields()`).
 
 /// A module per event type, named after its `Handler` method, with its
 /// payload struct re-exported: generated from the event table, so that a
