@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // ...and what the receiver does with it.
     let verifier = Verifier::new(&secret)?;
     verifier.verify(&body, &signature)?;
-    let event = Event::from_slice(&body)?;
+    let event = Event::from_slice_lenient(&body)?;
     println!("verified {} at {}: {:?}", event.name(), event.timestamp, event.data);
 
     let mut tampered = body.clone();
