@@ -6,7 +6,8 @@
 //! ```
 //!
 //! URL defaults to `http://127.0.0.1:$PORT/webhooks/foxreach` (PORT defaults
-//! to 3000) and FILE to the docs' `email.sent` payload. The secret comes from
+//! to 3000) and FILE to the docs' `email.sent` payload; a lone argument that
+//! is not an `http://` or `https://` URL is the FILE. The secret comes from
 //! `FOXREACH_WEBHOOK_SECRET` (the docs' demo secret when unset). `--forge`
 //! signs with another secret, to see the receiver refuse it. The exit status
 //! is 0 only for a 2xx answer.
@@ -28,6 +29,9 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let forge = args.first().is_some_and(|arg| arg == "--forge");
     if forge {
         args.remove(0);
+    }
+    if args.first().is_some_and(|arg| !arg.starts_with("http://") && !arg.starts_with("https://")) {
+        args.insert(0, format!("http://127.0.0.1:{}{}", common::port()?, common::ROUTE));
     }
     let url = match args.first() {
         Some(url) => url.clone(),

@@ -86,7 +86,7 @@ fn data_of_a_documented_type_that_cannot_be_typed_is_untyped() {
     let body = br#"{"event":"campaign.completed","timestamp":"2025-02-01T18:00:00Z","data":null}"#;
     let event = untyped(body);
     assert_eq!((event.event_type, &event.data), (EventType::CampaignCompleted, &Value::Null));
-    assert_eq!(event.reason.to_string(), "`data` is not an object (found null)");
+    assert_eq!(event.reason.to_string(), "`data` is missing or null");
     assert_eq!(event.reason.path(), "data");
     let strict = Event::from_slice(body).unwrap_err();
     assert_eq!(strict.kind(), ParseErrorKind::Data);
@@ -97,7 +97,7 @@ fn data_of_a_documented_type_that_cannot_be_typed_is_untyped() {
     assert_eq!(serde_json::to_value(&parsed).expect("serializes")["data"], Value::Null);
 
     let missing = untyped(br#"{"event":"campaign.paused","timestamp":"t"}"#);
-    assert_eq!(missing.reason.to_string(), "`data` is not an object (found null)");
+    assert_eq!(missing.reason.to_string(), "`data` is missing or null");
     let array = untyped(br#"{"event":"lead.created","timestamp":"t","data":[1]}"#);
     assert_eq!(array.reason.to_string(), "`data` is not an object (found an array)");
 }

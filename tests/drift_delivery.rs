@@ -175,7 +175,7 @@ async fn an_event_that_cannot_be_typed_reaches_untyped() {
         assert_eq!(status, StatusCode::NO_CONTENT);
         assert_eq!(
             lines,
-            ["untyped campaign.completed (`data` is not an object (found null)) data null at 2025-02-01T18:00:00Z"]
+            ["untyped campaign.completed (`data` is missing or null) data null at 2025-02-01T18:00:00Z"]
         );
     }
     let no_ids = email_sent(r#""2025-01-15T10:30:00Z""#, r#"{"leadId":"cld_1"}"#);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 
-use super::run::{Panicked, log_cancelled, poll_catching, run, store_panicked};
+use super::run::{Panicked, log_cancelled, log_over_budget, poll_catching, run, store_panicked};
 use super::seen::{MemoryStore, SeenStore};
 use super::{DeliveryKey, Handler, Outcome, ReplayWindow};
 use crate::Event;
@@ -138,9 +138,12 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     }
 
     /// How long an answer waits for its handler before telling FoxReach to
-    /// retry ([`Outcome::StillRunning`]) while the handler goes on. Keep it
-    /// under FoxReach's 5 seconds, minus the network's share: FoxReach
-    /// counts a late answer as a failure.
+    /// retry ([`Outcome::StillRunning`], logged at warn level) while the
+    /// handler goes on. Keep it under FoxReach's 5 seconds, minus the
+    /// network's share: FoxReach counts a late answer as a failure. With a
+    /// zero budget, every delivery whose handler does not finish on its
+    /// first poll is answered `503` at once (and retried), so leave it
+    /// above the time your handlers usually take.
     #[must_use]
     pub fn answer_budget(mut self, budget: Duration) -> Self {
         self.answer_budget = budget;
@@ -207,7 +210,10 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
                 log_cancelled(kind, &key);
                 Outcome::ShuttingDown
             }
-            Err(_) => Outcome::StillRunning,
+            Err(_) => {
+                log_over_budget(kind, &key, self.answer_budget);
+                Outcome::StillRunning
+            }
         }
     }
 
@@ -215,6 +221,10 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     /// still running. A delivery dispatched from now on is refused with
     /// [`Outcome::ShuttingDown`], so that FoxReach retries it (stop the HTTP
     /// server first, so that few are).
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime with timers, as [`dispatch`](Self::dispatch).
     ///
     /// # Errors
     ///

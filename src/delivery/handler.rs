@@ -85,9 +85,9 @@ macro_rules! handler {
             /// Unless overridden, fails it permanently with the reason: FoxReach is
             /// answered 2xx (a retry would carry the same data), and the dispatcher
             /// logs the failure at error level with the event type and delivery key,
-            /// so such an event is never dropped silently. A later version's durable
-            /// inbox will keep these events as dead letters. Override it to store or
-            /// repair them yourself.
+            /// so such an event is never dropped silently; the log is its only trace.
+            /// Override it to keep such events (their raw data is in the
+            /// [`UntypedEvent`]) or to repair them.
             fn untyped(&self, event: UntypedEvent, delivery: Delivery<'_>) -> impl Future<Output = Handled> + Send {
                 let _ = delivery;
                 future::ready(Err(HandlerError::permanent(event.reason)))

@@ -17,19 +17,26 @@ use crate::{Verifier, VerifyError};
 /// collide.
 ///
 /// **Rotation.** FoxReach cannot rotate a secret in place: a second webhook
-/// is created, and while both exist each event comes twice, with one body
-/// signed under each secret. [`verify`](Self::verify) (and the HTTP glue)
-/// key both copies by the MAC under the *first* secret of
-/// `Verifier::from_secrets`, so the second copy is a duplicate. The recipe:
+/// is created, and while both exist each event comes twice, the same body
+/// signed under each secret (as FoxReach's API reference describes it).
+/// [`verify`](Self::verify) (and the HTTP glue) key both copies by the MAC
+/// under the *first* secret of `Verifier::from_secrets`, so the second copy
+/// is a duplicate. Were FoxReach ever to send the two webhooks different
+/// bodies (a timestamp of their own, say), the copies would count as two
+/// deliveries. The recipe:
 ///
-/// 1. create the new webhook and deploy with `from_secrets([old, new])`
-///    (the old secret first, so that keys do not change);
-/// 2. delete the old webhook in FoxReach;
-/// 3. deploy with the new secret alone. From then on keys are MACs under
+/// 1. create the new webhook with `isActive: false`, so that nothing is
+///    signed with a secret the receiver does not know yet (a refused
+///    delivery counts against the webhook's health);
+/// 2. deploy with `from_secrets([old, new])`, the old secret first so that
+///    keys do not change, then activate the new webhook;
+/// 3. delete the old webhook in FoxReach;
+/// 4. deploy with the new secret alone. From then on keys are MACs under
 ///    the new secret: a copy of a delivery processed before this deploy,
 ///    arriving after it, would be processed again, so deploy when no
 ///    delivery is being retried (FoxReach's retries end 36 minutes after a
-///    first failure).
+///    first failure). With a `MemoryStore` every restart forgets the keys
+///    anyway; this matters with a store that outlives deploys (`RedisStore`).
 ///
 /// # Example
 ///

@@ -1,6 +1,7 @@
-//! One delivery's own task: claim, handler (renewing the claim while it
-//! runs, catching its panic), settlement. It runs to the end whatever
-//! becomes of the HTTP request that started it.
+//! One delivery's work: claim, handler (renewing the claim while it runs,
+//! catching its panic), settlement. The dispatcher polls it once in place
+//! and, unless it finished, on a task of its own: it runs to the end
+//! whatever becomes of the HTTP request that started it.
 
 use std::borrow::Cow;
 use std::future::{Future, poll_fn};
@@ -194,6 +195,19 @@ pub(super) fn store_panicked(kind: Option<EventType>, key: &DeliveryKey) -> Outc
         "the duplicate store panicked; answered 500, and the claim ends with its lease",
     );
     Outcome::Panicked
+}
+
+/// The handler outlived the answer budget: FoxReach is told to retry, and
+/// counts that answer against the webhook's health.
+#[cold]
+pub(super) fn log_over_budget(kind: Option<EventType>, key: &DeliveryKey, budget: Duration) {
+    tracing::warn!(
+        target: "foxreach_webhooks::delivery",
+        event = kind.map_or("(unknown type)", EventType::as_str),
+        key = %key,
+        budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+        "the handler is still running after the answer budget; answered 503 so that FoxReach retries, and it goes on",
+    );
 }
 
 /// The runtime dropped the delivery's task before it finished.

@@ -101,10 +101,12 @@ impl fmt::Display for ParseError {
 fn without_values(message: &str) -> String {
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = message.strip_prefix(prefix) {
-            // serde names the kind, then quotes the value in `…` or "…".
-            let kind = rest.split(['`', '"']).next().unwrap_or_default().trim_end();
-            let kind = kind.strip_suffix(',').unwrap_or(kind);
-            let expected = rest.rfind(", expected ").map_or("", |at| &rest[at..]);
+            // serde names the kind and quotes the value in `…` or "…", then
+            // says what it expected (text of this crate, which may hold
+            // backticks itself): cut there first, at the last ", expected".
+            let at = rest.rfind(", expected ").unwrap_or(rest.len());
+            let (found, expected) = rest.split_at(at);
+            let kind = found.split(['`', '"']).next().unwrap_or_default().trim_end();
             return format!("{prefix}{kind}{expected}");
         }
     }
@@ -158,12 +160,13 @@ mod tests {
                 Ok(event) => assert!(!format!("{event:?}").is_empty(), "parsed: {body:?}"),
             }
         }
+        let expected = "expected a FoxReach event object with `event`, `timestamp` and `data`";
         let err = Event::from_slice(br#""a lead's private note""#).expect_err("not an object");
-        assert!(
-            err.to_string().ends_with(
-                "invalid type: string, expected a FoxReach event object with `event`, `timestamp` and `data`"
-            ),
-            "{err}"
-        );
+        assert!(err.to_string().ends_with(&format!("invalid type: string, {expected}")), "{err}");
+        // A kind serde does not quote (a sequence, a map, null) keeps the message whole.
+        let err = Event::from_slice(b"[]").expect_err("not an object");
+        assert!(err.to_string().ends_with(&format!("invalid type: sequence, {expected}")), "{err}");
+        let err = Event::from_slice(b"null").expect_err("not an object");
+        assert!(err.to_string().ends_with(&format!("invalid type: null, {expected}")), "{err}");
     }
 }

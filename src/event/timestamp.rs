@@ -100,6 +100,10 @@ impl Timestamp {
     ///   as Python's `isoformat()` does);
     /// - a JSON number, as Unix seconds (`1736935200`, `1736935200.5`).
     ///
+    /// Not read: a string of digits (`"1736935200"`, though `as_str` shows a
+    /// number the same way), milliseconds since the epoch, a leap second
+    /// (`23:59:60`), an offset without its colon (`+0100`).
+    ///
     /// # Errors
     ///
     /// [`TimestampError`] if the timestamp is none of these.
@@ -219,7 +223,9 @@ impl fmt::Display for TimestampError {
             Cause::Text(err) => {
                 write!(f, "event timestamp is neither RFC 3339 nor ISO 8601 without an offset (read as UTC): {err}")
             }
-            Cause::OutOfRange => f.write_str("event timestamp is a number of Unix seconds out of range"),
+            Cause::OutOfRange => f.write_str(
+                "event timestamp is a number of Unix seconds out of range (milliseconds would be 1,000 times too large)",
+            ),
             Cause::NotADateTime => {
                 f.write_str("event timestamp is neither a string (RFC 3339 or ISO 8601) nor a number (Unix seconds)")
             }

@@ -27,7 +27,7 @@ use super::{Event, EventData, EventType, Timestamp};
 /// let event = Event::from_slice_lenient(body)?;
 /// let EventData::Untyped(untyped) = &event.data else { unreachable!() };
 /// assert_eq!(untyped.event_type, EventType::CampaignCompleted);
-/// assert_eq!(untyped.reason.to_string(), "`data` is not an object (found null)");
+/// assert_eq!(untyped.reason.to_string(), "`data` is missing or null");
 /// assert!(Event::from_slice(body).is_err(), "the strict parse refuses it");
 /// # Ok::<(), foxreach_webhooks::ParseError>(())
 /// ```
@@ -70,7 +70,8 @@ pub struct UntypedReason(Cause);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Cause {
-    /// `data` is absent or not an object; what it is instead.
+    /// `data` is absent or not an object; what it is instead (an absent one
+    /// is `null`, as it is written back).
     NotAnObject(&'static str),
     /// A required id is absent or `null`.
     Missing(&'static str),
@@ -111,6 +112,7 @@ impl UntypedReason {
 impl fmt::Display for UntypedReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
+            Cause::NotAnObject("null") => f.write_str("`data` is missing or null"),
             Cause::NotAnObject(found) => write!(f, "`data` is not an object (found {found})"),
             Cause::Missing(id) => write!(f, "`data.{id}` is missing or null"),
             Cause::NotAnId(id) => write!(f, "`data.{id}` is not an id (a string or an integer)"),

@@ -48,8 +48,9 @@ impl fmt::Display for Trimmed {
 
 impl Verifier {
     /// A verifier for the webhook secret in the environment variable `name`
-    /// (such as `FOXREACH_WEBHOOK_SECRET`), with surrounding whitespace
-    /// removed: FoxReach's secrets have none, while a value written with
+    /// (such as `FOXREACH_WEBHOOK_SECRET`; a `&'static str`, so that
+    /// [`SecretError`] can name it and stay `Copy`), with surrounding
+    /// whitespace (Unicode's, as [`str::trim`] sees it) removed: FoxReach's secrets have none, while a value written with
     /// `echo` or read from a file usually ends with a newline, which would
     /// otherwise refuse every delivery as a mismatch. The removal is
     /// reported in [`FromEnv::trimmed`], for the application to log.

@@ -1,7 +1,7 @@
 //! What this thread logs with `tracing`, captured for assertions.
 
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use tracing::subscriber::DefaultGuard;
 
@@ -18,14 +18,26 @@ impl Logs {
 }
 
 /// Captures every event this thread logs, at every level, from now on.
+///
+/// Tests run on several threads, most without a subscriber. tracing caches
+/// each log line's interest process-wide: a line first reached on a thread
+/// with no subscriber could be switched off for this one too. A global
+/// subscriber that takes everything (and writes nothing) keeps every line
+/// on, so that each thread's own subscriber decides.
 pub(crate) fn capture() -> Logs {
+    static EVERY_LINE_ON: Once = Once::new();
+    EVERY_LINE_ON.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
     let text = Arc::new(Mutex::new(Vec::new()));
     let writer = Arc::clone(&text);
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(move || Writer(Arc::clone(&writer)))
         .finish();
-    Logs { text, _guard: tracing::subscriber::set_default(subscriber) }
+    let guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+    Logs { text, _guard: guard }
 }
 
 struct Writer(Arc<Mutex<Vec<u8>>>);
