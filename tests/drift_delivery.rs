@@ -173,10 +173,7 @@ async fn an_event_that_cannot_be_typed_reaches_untyped() {
     let campaign = r#"{"event":"campaign.completed","timestamp":"2025-02-01T18:00:00Z","data":null}"#;
     for (status, lines) in deliver(campaign).await {
         assert_eq!(status, StatusCode::NO_CONTENT);
-        assert_eq!(
-            lines,
-            ["untyped campaign.completed (`data` is missing or null) data null at 2025-02-01T18:00:00Z"]
-        );
+        assert_eq!(lines, ["untyped campaign.completed (`data` is missing or null) data null at 2025-02-01T18:00:00Z"]);
     }
     let no_ids = email_sent(r#""2025-01-15T10:30:00Z""#, r#"{"leadId":"cld_1"}"#);
     for (status, lines) in deliver(&no_ids).await {
