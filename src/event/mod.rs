@@ -155,7 +155,10 @@ impl Event {
     ///
     /// The [`ParseError`] of [`from_slice`](Self::from_slice) if the body is
     /// not JSON (even after those repairs), or is JSON but not an object
-    /// whose `event` is a string.
+    /// whose `event` is a string. Bytes that are not UTF-8 inside a string
+    /// (a Latin-1 `é`, say) make the body not JSON (RFC 8259 requires
+    /// UTF-8) and are not repaired: such a delivery is refused with `400` on
+    /// every attempt.
     pub fn from_slice_lenient(body: &[u8]) -> Result<Self, ParseError> {
         const BOM: &[u8] = b"\xEF\xBB\xBF";
         let body = body.strip_prefix(BOM).unwrap_or(body);
