@@ -29,6 +29,9 @@
 mod dispatcher;
 mod error;
 mod handler;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub mod inbox;
 mod key;
 mod outcome;
 mod replay;
