@@ -21,6 +21,7 @@
 
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod worker;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -32,6 +33,7 @@ use bytes::Bytes;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteInbox;
+pub use worker::{Backoff, Workers};
 
 use super::DeliveryKey;
 use super::error::BoxError;
