@@ -18,6 +18,14 @@
 //! A worker settles what it took with the attempt it took: a worker whose
 //! lease ran out, and whose entry another worker took since, settles
 //! nothing.
+//!
+//! Status (branch `inbox`, issue 13): the trait, [`SqliteInbox`] with group
+//! commit, and [`Workers`] are built and tested. Not yet: the HTTP glue
+//! (the plan: a small `Receive` trait in `delivery`, implemented by the
+//! `Dispatcher` and by an inbox wrapper that appends and answers `202`, so
+//! that `router` and `receiver` stay one pipeline generic over it), a
+//! retention purge of done entries, the `cli` binary, the example receiver
+//! on the inbox, and the kill -9 and outage scenarios.
 
 #[cfg(feature = "sqlite")]
 mod sqlite;
