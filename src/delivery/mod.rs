@@ -29,11 +29,10 @@
 mod dispatcher;
 mod error;
 mod handler;
-#[cfg(feature = "sqlite")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod inbox;
 mod key;
 mod outcome;
+mod receive;
 mod replay;
 mod run;
 mod seen;
@@ -43,6 +42,7 @@ pub use error::HandlerError;
 pub use handler::{Delivery, Handled, Handler};
 pub use key::DeliveryKey;
 pub use outcome::Outcome;
+pub use receive::Receive;
 pub use replay::{ReplayWindow, StaleDelivery};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -27,6 +27,8 @@
 //! retention purge of done entries, the `cli` binary, the example receiver
 //! on the inbox, and the kill -9 and outage scenarios.
 
+mod backoff;
+mod entry;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod worker;
@@ -36,95 +38,14 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-
+pub use backoff::Backoff;
+pub use entry::{Appended, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteInbox;
-pub use worker::{Backoff, Workers};
+pub use worker::{DEFAULT_RETENTION, Workers};
 
-use super::DeliveryKey;
 use super::error::BoxError;
-
-/// A delivery's number in its inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EntryId(pub i64);
-
-impl fmt::Display for EntryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// A verified delivery, to append.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct NewEntry {
-    /// Its duplicate key (see [`DeliveryKey`]).
-    pub key: DeliveryKey,
-    /// The raw body, exactly as verified.
-    pub body: Bytes,
-    /// When it arrived.
-    pub received_at: SystemTime,
-}
-
-impl NewEntry {
-    /// A delivery that arrived at `received_at`.
-    #[must_use]
-    pub fn new(key: DeliveryKey, body: Bytes, received_at: SystemTime) -> Self {
-        Self { key, body, received_at }
-    }
-}
-
-/// What [`Inbox::append`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Appended {
-    /// The delivery is now on disk, under this id.
-    New(EntryId),
-    /// A delivery with the same key is already kept (in any state).
-    Duplicate(EntryId),
-}
-
-/// An entry a worker took, with the attempt that settles it.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Taken {
-    /// The entry.
-    pub id: EntryId,
-    /// Which taking this is (1 for the first): settle with it.
-    pub attempt: u32,
-    /// Its duplicate key.
-    pub key: DeliveryKey,
-    /// The raw body.
-    pub body: Bytes,
-    /// When it arrived.
-    pub received_at: SystemTime,
-}
-
-/// How a taken entry ends its attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Settle {
-    /// Processed.
-    Done,
-    /// Failed retryably: pending again, due at this time.
-    RetryAt(SystemTime, String),
-    /// A dead letter, with its reason.
-    Dead(String),
-}
-
-/// How many entries are in each state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Appended or scheduled again, not taken.
-    pub pending: u64,
-    /// Held by a worker (or by one whose lease ran out).
-    pub taken: u64,
-    /// Processed, kept for duplicate suppression.
-    pub done: u64,
-    /// Dead letters.
-    pub dead: u64,
-}
 
 /// Where verified deliveries are kept until they are processed.
 pub trait Inbox: Send + Sync + 'static {
@@ -145,6 +66,36 @@ pub trait Inbox: Send + Sync + 'static {
 
     /// How many entries are in each state.
     fn stats(&self) -> impl Future<Output = Result<Stats, InboxError>> + Send;
+
+    /// Up to `limit` entries after `after` (by id), in `state` or in any;
+    /// without their bodies.
+    fn list(
+        &self,
+        state: Option<State>,
+        after: Option<EntryId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Entry>, InboxError>> + Send;
+
+    /// One entry, with its body, or `None` if there is none with this id.
+    fn entry(&self, id: EntryId) -> impl Future<Output = Result<Option<Entry>, InboxError>> + Send;
+
+    /// Makes entries pending again, due now, on a new schedule (their
+    /// attempt count goes on, their reason stays until the next attempt).
+    /// Returns how many: a single entry that is pending or taken, or that
+    /// does not exist, is left as it is and counts 0.
+    fn replay(&self, which: Replay) -> impl Future<Output = Result<u64, InboxError>> + Send;
+
+    /// Deletes the done entries settled before `done_before`, ending their
+    /// duplicate suppression; returns how many.
+    fn purge(&self, done_before: SystemTime) -> impl Future<Output = Result<u64, InboxError>> + Send;
+
+    /// Resolves when this process may have appended an entry since the
+    /// last time it resolved, so that [`Workers`] start it at once instead
+    /// of at their next look. By default it never resolves, and workers
+    /// find new entries at their next look.
+    fn appended(&self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
 }
 
 /// The inbox could not do what was asked: its file is locked or corrupt,

@@ -2,90 +2,62 @@
 //! [`Handler`] on each (with the dispatcher's typing, degrading and replay
 //! rules), and settle them: done, again later on a backoff, or a dead letter.
 
+use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{Inbox, InboxError, Settle, Taken};
+use tokio::task::{Id, JoinSet};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::{Backoff, EntryId, Inbox, InboxError, Settle, Taken};
 use crate::Event;
 use crate::delivery::handler::handle;
 use crate::delivery::run::{Panicked, poll_catching};
 use crate::delivery::{Delivery, Handler, ReplayWindow};
 
-/// When a retryable failure is tried again: `first` after the first
-/// attempt, doubling up to `max_delay`, until `give_up_after` has passed
-/// since the delivery arrived; then it is a dead letter.
-///
-/// The default (5 s doubling to 30 minutes, for 24 hours: about 55
-/// attempts) outlasts FoxReach's own schedule (1, 5 and 30 minutes), so a
-/// downstream that is down for hours loses nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    first: Duration,
-    max_delay: Duration,
-    give_up_after: Duration,
-}
+/// How long done entries are kept by default, so that a duplicate is
+/// recognized: 7 days, far beyond FoxReach's last retry (36 minutes after
+/// the first attempt) and any copy it sends by mistake.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-impl Backoff {
-    /// 5 seconds, doubling to 30 minutes, for 24 hours.
-    pub const DEFAULT: Self =
-        Self::new(Duration::from_secs(5), Duration::from_secs(30 * 60), Duration::from_secs(24 * 60 * 60));
-
-    /// A backoff of `first`, doubling to `max_delay`, for `give_up_after`.
-    #[must_use]
-    pub const fn new(first: Duration, max_delay: Duration, give_up_after: Duration) -> Self {
-        Self { first, max_delay, give_up_after }
-    }
-
-    /// The wait after the `attempt`th failure (1 for the first).
-    #[must_use]
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.first.saturating_mul(factor).min(self.max_delay)
-    }
-
-    /// When to try again after the `attempt`th failure at `now`, or `None`
-    /// if that would be past `give_up_after` from `received_at`.
-    #[must_use]
-    pub fn next(&self, attempt: u32, received_at: SystemTime, now: SystemTime) -> Option<SystemTime> {
-        let at = now + self.delay(attempt);
-        (at <= received_at + self.give_up_after).then_some(at)
-    }
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
+/// How often [`Workers::run`] purges done entries past the retention.
+const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Runs a [`Handler`] on the entries of an [`Inbox`].
 #[derive(Debug)]
 pub struct Workers<H, I> {
     handler: Arc<H>,
-    inbox: Arc<I>,
+    inbox: I,
     window: Option<ReplayWindow>,
     backoff: Backoff,
     lease: Duration,
     concurrency: usize,
     idle: Duration,
+    retention: Duration,
 }
 
-impl<H: Handler, I: Inbox> Workers<H, I> {
+/// What a worker holds while a handler runs: the entry and its attempt.
+type Held = HashMap<Id, (EntryId, u32)>;
+
+impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
     /// Workers for `handler` on `inbox`: 16 handlers at once, a lease of
-    /// 60 seconds (renewed while a handler runs), [`Backoff::DEFAULT`], no
-    /// replay window, and a look for due entries every 200 ms when idle.
+    /// 60 seconds (renewed every 20 while a handler runs),
+    /// [`Backoff::DEFAULT`], no replay window, done entries kept for
+    /// [`DEFAULT_RETENTION`], and a look for due entries at least every
+    /// 200 ms (at once when this process appends one).
     #[must_use]
     pub fn new(handler: H, inbox: I) -> Self {
         Self {
             handler: Arc::new(handler),
-            inbox: Arc::new(inbox),
+            inbox,
             window: None,
             backoff: Backoff::DEFAULT,
             lease: Duration::from_secs(60),
             concurrency: 16,
             idle: Duration::from_millis(200),
+            retention: DEFAULT_RETENTION,
         }
     }
 
@@ -118,82 +90,179 @@ impl<H: Handler, I: Inbox> Workers<H, I> {
         self
     }
 
+    /// Keeps done entries for `retention` (their duplicates are recognized
+    /// that long), purging older ones every 10 minutes while
+    /// [`run`](Self::run) runs.
+    #[must_use]
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
     /// The inbox.
     pub fn inbox(&self) -> &I {
         &self.inbox
     }
 
+    /// The handler.
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
     /// Takes the entries that are due (up to the concurrency), runs their
-    /// handlers together, renewing their leases, and settles them in one
-    /// step. Returns how many it took.
+    /// handlers together, renewing their leases, and settles them. Returns
+    /// how many it took. For a cron job or a test; [`run`](Self::run) keeps
+    /// going, and starts new entries as soon as others finish.
     ///
     /// # Errors
     ///
     /// [`InboxError`] if the inbox could not be read or written. Entries it
     /// took and could not settle are due again when their lease ends.
     pub async fn run_once(&self) -> Result<usize, InboxError> {
-        let taken = self.inbox.take(self.concurrency, self.lease).await?;
-        if taken.is_empty() {
-            return Ok(0);
-        }
-        let held: Vec<_> = taken.iter().map(|entry| (entry.id, entry.attempt)).collect();
-        let mut running = tokio::task::JoinSet::new();
-        for entry in taken {
-            let (handler, window, backoff) = (Arc::clone(&self.handler), self.window, self.backoff);
-            running.spawn(async move { (entry.id, entry.attempt, process(&*handler, window, backoff, entry).await) });
-        }
-        let mut settled = Vec::with_capacity(held.len());
-        let every = (self.lease / 3).max(Duration::from_millis(10));
-        loop {
-            match tokio::time::timeout(every, running.join_next()).await {
-                Ok(Some(Ok(done))) => settled.push(done),
-                // `process` catches the handler's panics; a task that failed
-                // otherwise leaves its entry to its lease.
-                Ok(Some(Err(_))) => {}
-                Ok(None) => break,
-                Err(_) => {
-                    let still: Vec<_> =
-                        held.iter().copied().filter(|held| !settled.iter().any(|(id, _, _)| *id == held.0)).collect();
-                    self.inbox.renew(still, self.lease).await?;
-                }
+        let mut running = JoinSet::new();
+        let mut held = Held::new();
+        let count = self.fill(&mut running, &mut held).await?;
+        let mut renewal = self.renewal();
+        while !held.is_empty() {
+            tokio::select! {
+                Some(finished) = running.join_next_with_id() => self.settle(finished, &mut running, &mut held).await?,
+                _ = renewal.tick() => self.renew(&held).await?,
             }
         }
-        let count = held.len();
-        self.inbox.settle(settled).await?;
         Ok(count)
     }
 
-    /// Runs until `stop` resolves, then lets the handlers running finish for
-    /// up to `grace`; what is still running then stays taken, due again
-    /// when its lease ends (at the next start).
+    /// Runs until `stop` resolves: takes due entries whenever fewer than
+    /// the concurrency are running, settles each as it finishes, renews the
+    /// leases of the others, and purges done entries past the retention.
+    /// Once `stop` resolves it takes nothing more and lets the running
+    /// handlers finish for up to `grace`; what is still running then is
+    /// left taken, due again when its lease ends (at the next start).
+    /// Inbox errors are logged and retried.
     pub async fn run(&self, stop: impl Future<Output = ()>, grace: Duration) {
         let mut stop = pin!(stop);
+        let mut running = JoinSet::new();
+        let mut held = Held::new();
+        let mut renewal = self.renewal();
+        let mut next_purge = Instant::now();
         loop {
-            let mut batch = pin!(self.run_once());
-            let (outcome, stopping) = tokio::select! {
-                outcome = &mut batch => (outcome, false),
-                () = &mut stop => match tokio::time::timeout(grace, batch).await {
-                    Ok(outcome) => (outcome, true),
-                    Err(_) => return,
-                },
-            };
-            if stopping {
-                return;
+            if Instant::now() >= next_purge {
+                self.purge().await;
+                next_purge = Instant::now() + PURGE_EVERY;
             }
-            let rest = match outcome {
-                Ok(0) => self.idle,
-                Ok(_) => continue,
-                Err(error) => {
-                    tracing::error!(target: "foxreach_webhooks::inbox", %error, "the inbox failed; trying again");
-                    self.idle
-                }
-            };
+            if held.len() < self.concurrency
+                && let Err(error) = self.fill(&mut running, &mut held).await
+            {
+                log_error(&error);
+            }
             tokio::select! {
-                () = tokio::time::sleep(rest) => {}
-                () = &mut stop => return,
+                Some(finished) = running.join_next_with_id() => {
+                    if let Err(error) = self.settle(finished, &mut running, &mut held).await {
+                        log_error(&error);
+                    }
+                }
+                _ = renewal.tick(), if !held.is_empty() => {
+                    if let Err(error) = self.renew(&held).await {
+                        log_error(&error);
+                    }
+                }
+                () = self.inbox.appended(), if held.len() < self.concurrency => {}
+                () = tokio::time::sleep(self.idle) => {}
+                () = &mut stop => break,
             }
         }
+        let finish = async {
+            while !held.is_empty() {
+                tokio::select! {
+                    Some(finished) = running.join_next_with_id() => {
+                        if let Err(error) = self.settle(finished, &mut running, &mut held).await {
+                            log_error(&error);
+                        }
+                    }
+                    _ = renewal.tick() => {
+                        if let Err(error) = self.renew(&held).await {
+                            log_error(&error);
+                        }
+                    }
+                }
+            }
+        };
+        if tokio::time::timeout(grace, finish).await.is_err() {
+            tracing::warn!(
+                target: "foxreach_webhooks::inbox",
+                still_running = held.len(),
+                "the grace period ended with handlers still running; their entries are due again when their leases end",
+            );
+        }
     }
+
+    fn renewal(&self) -> tokio::time::Interval {
+        let every = (self.lease / 3).max(Duration::from_millis(10));
+        let mut renewal = tokio::time::interval_at(Instant::now() + every, every);
+        renewal.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        renewal
+    }
+
+    /// Takes what is due, up to the free places, and starts its handlers.
+    async fn fill(&self, running: &mut JoinSet<Settle>, held: &mut Held) -> Result<usize, InboxError> {
+        let taken = self.inbox.take(self.concurrency - held.len(), self.lease).await?;
+        let count = taken.len();
+        for entry in taken {
+            let (handler, window, backoff) = (Arc::clone(&self.handler), self.window, self.backoff);
+            let place = (entry.id, entry.attempt);
+            let task = running.spawn(async move { process(&*handler, window, backoff, entry).await });
+            held.insert(task.id(), place);
+        }
+        Ok(count)
+    }
+
+    /// Settles the handler that `finished`, with every other one finished
+    /// by now, in one write.
+    async fn settle(
+        &self,
+        finished: Result<(Id, Settle), tokio::task::JoinError>,
+        running: &mut JoinSet<Settle>,
+        held: &mut Held,
+    ) -> Result<(), InboxError> {
+        let mut settled = Vec::new();
+        let mut next = Some(finished);
+        while let Some(finished) = next {
+            match finished {
+                Ok((task, how)) => {
+                    if let Some((id, attempt)) = held.remove(&task) {
+                        settled.push((id, attempt, how));
+                    }
+                }
+                // `process` catches the handler's panics, so this is a task
+                // cancelled by the runtime shutting down: its entry is left
+                // to its lease.
+                Err(error) => {
+                    held.remove(&error.id());
+                }
+            }
+            next = running.try_join_next_with_id();
+        }
+        self.inbox.settle(settled).await
+    }
+
+    async fn renew(&self, held: &Held) -> Result<(), InboxError> {
+        self.inbox.renew(held.values().copied().collect(), self.lease).await
+    }
+
+    async fn purge(&self) {
+        let Some(before) = SystemTime::now().checked_sub(self.retention) else { return };
+        match self.inbox.purge(before).await {
+            Ok(0) => {}
+            Ok(purged) => {
+                tracing::debug!(target: "foxreach_webhooks::inbox", purged, "purged done entries past the retention")
+            }
+            Err(error) => log_error(&error),
+        }
+    }
+}
+
+fn log_error(error: &InboxError) {
+    tracing::error!(target: "foxreach_webhooks::inbox", %error, "the inbox failed; trying again");
 }
 
 /// One entry's attempt: parse, check, handle, and say how it ends.
@@ -216,8 +285,8 @@ async fn process<H: Handler>(handler: &H, window: Option<ReplayWindow>, backoff:
         Ok(Err(error)) => error.source().to_string(),
         Err(Panicked) => "the handler panicked".to_owned(),
     };
-    match backoff.next(entry.attempt, entry.received_at, SystemTime::now()) {
+    match backoff.next(entry.try_number, entry.scheduled_since, SystemTime::now()) {
         Some(at) => Settle::RetryAt(at, failure),
-        None => Settle::Dead(format!("gave up after {} attempts: {failure}", entry.attempt)),
+        None => Settle::Dead(format!("gave up after {} attempts: {failure}", entry.try_number)),
     }
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 
 use super::*;
+use crate::delivery::DeliveryKey;
 
 fn key(n: u8) -> DeliveryKey {
     DeliveryKey::new([n; 32])
@@ -114,7 +115,7 @@ async fn appends_that_arrive_together_all_land() {
 enum State {
     Pending { due: u64 },
     Taken { lease_end: u64 },
-    Done,
+    Done { settled: u64 },
     Dead,
 }
 
@@ -123,6 +124,9 @@ enum Step {
     Append(u8),
     Take(usize, u64),
     Settle(usize, u8),
+    Replay(u8),
+    ReplayAllDead,
+    Purge(u64),
     Advance(u64),
 }
 
@@ -131,6 +135,9 @@ fn step() -> impl Strategy<Value = Step> {
         (0..6u8).prop_map(Step::Append),
         (1..4usize, 1..200u64).prop_map(|(max, lease)| Step::Take(max, lease)),
         (0..8usize, 0..3u8).prop_map(|(which, how)| Step::Settle(which, how)),
+        (0..6u8).prop_map(Step::Replay),
+        Just(Step::ReplayAllDead),
+        (0..300u64).prop_map(Step::Purge),
         (0..150u64).prop_map(Step::Advance),
     ]
 }
@@ -197,10 +204,38 @@ proptest! {
                             && matches!(slot.2, State::Taken { .. })
                         {
                             slot.2 = match settle {
-                                Settle::Done => State::Done,
+                                Settle::Done => State::Done { settled: now },
                                 Settle::RetryAt(..) => State::Pending { due: now + 50 },
                                 Settle::Dead(_) => State::Dead,
                             };
+                        }
+                    }
+                    Step::Replay(n) => {
+                        let Some(&(id, _, state)) = model.get(&n) else { continue };
+                        let replayed = inbox.replay_at(Replay::Entry(id), at(now)).await.expect("replays");
+                        let again = matches!(state, State::Done { .. } | State::Dead);
+                        assert_eq!(replayed, u64::from(again));
+                        if again {
+                            model.get_mut(&n).expect("in the model").2 = State::Pending { due: now };
+                        }
+                    }
+                    Step::ReplayAllDead => {
+                        let replayed = inbox.replay_at(Replay::AllDead, at(now)).await.expect("replays");
+                        let mut dead = 0;
+                        for slot in model.values_mut().filter(|slot| slot.2 == State::Dead) {
+                            slot.2 = State::Pending { due: now };
+                            dead += 1;
+                        }
+                        assert_eq!(replayed, dead);
+                    }
+                    Step::Purge(age) => {
+                        let before = now.saturating_sub(age);
+                        let purged = inbox.purge(at(before)).await.expect("purges");
+                        let old = |state: &State| matches!(*state, State::Done { settled } if settled < before);
+                        let gone: Vec<u8> = model.iter().filter(|(_, slot)| old(&slot.2)).map(|(&n, _)| n).collect();
+                        assert_eq!(purged, gone.len() as u64);
+                        for n in gone {
+                            model.remove(&n);
                         }
                     }
                     Step::Advance(by) => now += by,
@@ -209,7 +244,7 @@ proptest! {
                 let expected = Stats {
                     pending: count(|state| matches!(state, State::Pending { .. })),
                     taken: count(|state| matches!(state, State::Taken { .. })),
-                    done: count(|state| matches!(state, State::Done)),
+                    done: count(|state| matches!(state, State::Done { .. })),
                     dead: count(|state| matches!(state, State::Dead)),
                 };
                 assert_eq!(inbox.stats().await.expect("counts"), expected);
