@@ -265,8 +265,38 @@ fn log_error(error: &InboxError) {
     tracing::error!(target: "foxreach_webhooks::inbox", %error, "the inbox failed; trying again");
 }
 
-/// One entry's attempt: parse, check, handle, and say how it ends.
+/// One entry's attempt: parse, check, handle, and say how it ends (logged
+/// unless it is done: the entry's id and key, never its body).
 async fn process<H: Handler>(handler: &H, window: Option<ReplayWindow>, backoff: Backoff, entry: Taken) -> Settle {
+    let (id, key, attempt) = (entry.id, entry.key, entry.attempt);
+    let settle = attempt_once(handler, window, backoff, entry).await;
+    match &settle {
+        Settle::Done => {}
+        Settle::RetryAt(at, reason) => {
+            let after = at.duration_since(SystemTime::now()).unwrap_or_default();
+            tracing::warn!(
+                target: "foxreach_webhooks::inbox",
+                entry = %id,
+                key = %key,
+                attempt,
+                retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                reason = %reason,
+                "handler failed; the entry is tried again later",
+            );
+        }
+        Settle::Dead(reason) => tracing::error!(
+            target: "foxreach_webhooks::inbox",
+            entry = %id,
+            key = %key,
+            attempt,
+            reason = %reason,
+            "the entry is a dead letter; `foxreach-webhooks inbox replay` runs it again",
+        ),
+    }
+    settle
+}
+
+async fn attempt_once<H: Handler>(handler: &H, window: Option<ReplayWindow>, backoff: Backoff, entry: Taken) -> Settle {
     let event = match Event::from_slice_lenient(&entry.body) {
         Ok(event) => event,
         Err(error) => return Settle::Dead(format!("not a FoxReach event: {error}")),

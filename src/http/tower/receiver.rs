@@ -50,7 +50,8 @@ pub type Receiver<R> = VerifySignature<ReceiveService<R>>;
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub fn receiver<R: Receive>(verifier: Verifier, receiver: R) -> Receiver<R> {
-    VerifySignatureLayer::new(verifier).layer(ReceiveService { receiver })
+    // The receiver parses if it needs the event: an inbox keeps any body.
+    VerifySignatureLayer::new(verifier).parse_events(false).layer(ReceiveService { receiver })
 }
 
 /// A [`Dispatcher`](crate::delivery::Dispatcher) or an inbox as the tower service behind
