@@ -45,23 +45,24 @@ impl SqliteInbox {
     /// SQLite database, is locked by another process for more than 5
     /// seconds, or holds an inbox of another schema version.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, InboxError> {
-        Self::start(Connection::open(path).map_err(InboxError::new)?)
+        Self::start(Connection::open(path).map_err(InboxError::new)?, true)
     }
 
-    /// Opens the inbox in the file at `path`, which must exist (the
-    /// command-line tool, which must not create an inbox where the user
-    /// mistyped a path).
+    /// Opens the inbox in the file at `path`, which must exist and hold an
+    /// inbox (the command-line tool, which must not create one where the
+    /// user mistyped a path).
     ///
     /// # Errors
     ///
-    /// As [`open`](Self::open), and if there is no file at `path`.
+    /// As [`open`](Self::open), and if there is no file at `path` or it
+    /// holds no inbox.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, InboxError> {
         let path = path.as_ref();
         if !path.is_file() {
             return Err(InboxError::new(format!("there is no inbox at {}", path.display())));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        Self::start(Connection::open_with_flags(path, flags).map_err(InboxError::new)?)
+        Self::start(Connection::open_with_flags(path, flags).map_err(InboxError::new)?, false)
     }
 
     /// An inbox in memory, for tests: it is lost with the process.
@@ -70,11 +71,11 @@ impl SqliteInbox {
     ///
     /// [`InboxError`] if SQLite cannot create it.
     pub fn in_memory() -> Result<Self, InboxError> {
-        Self::start(Connection::open_in_memory().map_err(InboxError::new)?)
+        Self::start(Connection::open_in_memory().map_err(InboxError::new)?, true)
     }
 
-    fn start(connection: Connection) -> Result<Self, InboxError> {
-        sql::prepare(&connection).map_err(InboxError::new)?;
+    fn start(connection: Connection, create: bool) -> Result<Self, InboxError> {
+        sql::prepare(&connection, create).map_err(InboxError::new)?;
         Ok(Self { writer: writer::Writer::start(connection)?, appended: Arc::new(Notify::new()) })
     }
 

@@ -60,25 +60,30 @@ fn state(code: i64) -> rusqlite::Result<State> {
 }
 
 /// Sets up a connection: WAL, durable commits, a wait for other processes'
-/// locks, and the schema (refusing a file of another version).
-pub(super) fn prepare(connection: &Connection) -> rusqlite::Result<()> {
+/// locks, and the schema if `create` and the file is empty (refusing a
+/// file of another version, or another database).
+pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result<()> {
     connection.busy_timeout(Duration::from_secs(5))?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let tables: i64 =
         connection.query_row("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'entries'", [], |row| row.get(0))?;
+    // Checked before anything is written: the file may be someone else's.
     match (version, tables) {
-        (VERSION, _) => Ok(()),
-        (0, 0) => {
+        (VERSION, _) => {}
+        (0, 0) if create => {
             connection.execute_batch(SCHEMA)?;
-            connection.pragma_update(None, "user_version", VERSION)
+            connection.pragma_update(None, "user_version", VERSION)?;
         }
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-            Some(format!("not an inbox of schema version {VERSION} (user_version {version})")),
-        )),
+            Some(match (version, tables) {
+                (0, 0) => "not an inbox: the file holds no inbox table".to_owned(),
+                _ => format!("not an inbox of schema version {VERSION} (user_version {version})"),
+            }),
+        ))?,
     }
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")
 }
 
 fn key(row: &Row<'_>, column: usize) -> rusqlite::Result<DeliveryKey> {

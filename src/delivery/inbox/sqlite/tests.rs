@@ -252,3 +252,22 @@ proptest! {
         });
     }
 }
+
+#[test]
+fn open_existing_creates_nothing_and_writes_nothing_into_another_file() {
+    let folder = std::env::temp_dir().join(format!("foxreach-inbox-existing-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    let missing = folder.join("missing.sqlite3");
+    assert!(SqliteInbox::open_existing(&missing).is_err());
+    assert!(!missing.exists(), "a mistyped path is not created");
+    let empty = folder.join("empty");
+    std::fs::write(&empty, b"").expect("an empty file");
+    let refused = SqliteInbox::open_existing(&empty).expect_err("no inbox in it");
+    assert!(refused.to_string().contains("not an inbox"), "{refused}");
+    assert_eq!(std::fs::metadata(&empty).expect("still there").len(), 0, "left as it was");
+    let text = folder.join("notes.txt");
+    std::fs::write(&text, b"not a database at all, but long enough to have a header").expect("a file");
+    assert!(SqliteInbox::open_existing(&text).is_err());
+    assert!(SqliteInbox::open(&text).is_err(), "open refuses it too");
+    std::fs::remove_dir_all(&folder).expect("cleans up");
+}
