@@ -1,5 +1,5 @@
-//! The durable inbox (work in progress for issue 13): deliveries kept on
-//! disk before FoxReach is answered, and taken from there by workers.
+//! The durable inbox: deliveries kept on disk before FoxReach is answered,
+//! and taken from there by workers.
 //!
 //! An [`Inbox`] is the small trait every engine implements (SQLite here,
 //! Redis Streams next), so that the HTTP glue and the workers stay one
@@ -19,13 +19,20 @@
 //! lease ran out, and whose entry another worker took since, settles
 //! nothing.
 //!
-//! Status (branch `inbox`, issue 13): the trait, [`SqliteInbox`] with group
-//! commit, and [`Workers`] are built and tested. Not yet: the HTTP glue
-//! (the plan: a small `Receive` trait in `delivery`, implemented by the
-//! `Dispatcher` and by an inbox wrapper that appends and answers `202`, so
-//! that `router` and `receiver` stay one pipeline generic over it), a
-//! retention purge of done entries, the `cli` binary, the example receiver
-//! on the inbox, and the kill -9 and outage scenarios.
+//! The HTTP glue takes an inbox wherever it takes a
+//! [`Dispatcher`](super::Dispatcher) (both implement
+//! [`Receive`](super::Receive)): the answer is `202` once the delivery is on
+//! disk, `200` for a duplicate of any entry kept, `503` if the inbox fails.
+//! [`Workers`] run the same [`Handler`](super::Handler) on the entries, with
+//! the same typing, degrading and replay rules, and retry on a [`Backoff`]
+//! that outlasts FoxReach's schedule. Done entries are kept for the
+//! retention ([`DEFAULT_RETENTION`], 7 days), so a duplicate is recognized
+//! also after a restart; what cannot be processed is a dead letter, kept
+//! with its reason until `foxreach-webhooks inbox replay` (feature `cli`)
+//! runs it again.
+//!
+//! The embedded engine is SQLite ([`SqliteInbox`], feature `sqlite`);
+//! Redis Streams is the next.
 
 mod backoff;
 mod entry;
@@ -63,6 +70,21 @@ pub trait Inbox: Send + Sync + 'static {
     /// Ends attempts: each entry still held at its attempt is settled as
     /// said; an entry taken again since is left to its new holder.
     fn settle(&self, settled: Vec<(EntryId, u32, Settle)>) -> impl Future<Output = Result<(), InboxError>> + Send;
+
+    /// [`settle`](Self::settle), then [`take`](Self::take), in one step
+    /// where the engine can (one commit instead of two): what a worker does
+    /// each time handlers finish.
+    fn settle_and_take(
+        &self,
+        settled: Vec<(EntryId, u32, Settle)>,
+        max: usize,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<Taken>, InboxError>> + Send {
+        async move {
+            self.settle(settled).await?;
+            self.take(max, lease).await
+        }
+    }
 
     /// How many entries are in each state.
     fn stats(&self) -> impl Future<Output = Result<Stats, InboxError>> + Send;

@@ -125,7 +125,7 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
         let mut renewal = self.renewal();
         while !held.is_empty() {
             tokio::select! {
-                Some(finished) = running.join_next_with_id() => self.settle(finished, &mut running, &mut held).await?,
+                Some(finished) = running.join_next_with_id() => self.settle(finished, &mut running, &mut held, false).await?,
                 _ = renewal.tick() => self.renew(&held).await?,
             }
         }
@@ -145,19 +145,25 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
         let mut held = Held::new();
         let mut renewal = self.renewal();
         let mut next_purge = Instant::now();
+        // Whether to look for due entries at the top of the loop; not after
+        // a settle, which took them in the same step.
+        let mut look = true;
         loop {
             if Instant::now() >= next_purge {
                 self.purge().await;
                 next_purge = Instant::now() + PURGE_EVERY;
             }
-            if held.len() < self.concurrency
+            if look
+                && held.len() < self.concurrency
                 && let Err(error) = self.fill(&mut running, &mut held).await
             {
                 log_error(&error);
             }
+            look = true;
             tokio::select! {
                 Some(finished) = running.join_next_with_id() => {
-                    if let Err(error) = self.settle(finished, &mut running, &mut held).await {
+                    look = false;
+                    if let Err(error) = self.settle(finished, &mut running, &mut held, true).await {
                         log_error(&error);
                     }
                 }
@@ -175,7 +181,7 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
             while !held.is_empty() {
                 tokio::select! {
                     Some(finished) = running.join_next_with_id() => {
-                        if let Err(error) = self.settle(finished, &mut running, &mut held).await {
+                        if let Err(error) = self.settle(finished, &mut running, &mut held, false).await {
                             log_error(&error);
                         }
                     }
@@ -206,6 +212,10 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
     /// Takes what is due, up to the free places, and starts its handlers.
     async fn fill(&self, running: &mut JoinSet<Settle>, held: &mut Held) -> Result<usize, InboxError> {
         let taken = self.inbox.take(self.concurrency - held.len(), self.lease).await?;
+        Ok(self.start(taken, running, held))
+    }
+
+    fn start(&self, taken: Vec<Taken>, running: &mut JoinSet<Settle>, held: &mut Held) -> usize {
         let count = taken.len();
         for entry in taken {
             let (handler, window, backoff) = (Arc::clone(&self.handler), self.window, self.backoff);
@@ -213,16 +223,18 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
             let task = running.spawn(async move { process(&*handler, window, backoff, entry).await });
             held.insert(task.id(), place);
         }
-        Ok(count)
+        count
     }
 
     /// Settles the handler that `finished`, with every other one finished
-    /// by now, in one write.
+    /// by now, in one write; with `refill`, the same write takes due
+    /// entries for the free places, and their handlers start.
     async fn settle(
         &self,
         finished: Result<(Id, Settle), tokio::task::JoinError>,
         running: &mut JoinSet<Settle>,
         held: &mut Held,
+        refill: bool,
     ) -> Result<(), InboxError> {
         let mut settled = Vec::new();
         let mut next = Some(finished);
@@ -242,7 +254,12 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
             }
             next = running.try_join_next_with_id();
         }
-        self.inbox.settle(settled).await
+        if !refill {
+            return self.inbox.settle(settled).await;
+        }
+        let taken = self.inbox.settle_and_take(settled, self.concurrency - held.len(), self.lease).await?;
+        self.start(taken, running, held);
+        Ok(())
     }
 
     async fn renew(&self, held: &Held) -> Result<(), InboxError> {

@@ -141,6 +141,21 @@ impl Inbox for SqliteInbox {
         self.settle_at(settled, SystemTime::now()).await
     }
 
+    async fn settle_and_take(
+        &self,
+        settled: Vec<(EntryId, u32, Settle)>,
+        max: usize,
+        lease: Duration,
+    ) -> Result<Vec<Taken>, InboxError> {
+        let now = SystemTime::now();
+        let (now, lease_end) = (millis(now), millis(now + lease));
+        self.run(move |transaction| {
+            sql::settle(transaction, settled, now)?;
+            sql::take(transaction, max, lease_end, now)
+        })
+        .await
+    }
+
     async fn stats(&self) -> Result<Stats, InboxError> {
         self.run(sql::stats).await
     }

@@ -83,7 +83,12 @@ pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result
         ))?,
     }
     connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    // Measured under .ci/load: random duplicate keys dirty a page of their
+    // index each, so a larger cache and rarer checkpoints (the WAL grows to
+    // about 40 MB) write each hot page fewer times: about 10% more appends.
+    connection.pragma_update(None, "cache_size", -32_768)?;
+    connection.pragma_update(None, "wal_autocheckpoint", 10_000)
 }
 
 fn key(row: &Row<'_>, column: usize) -> rusqlite::Result<DeliveryKey> {
