@@ -30,7 +30,7 @@ use tower::{ServiceExt, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = common::verifier()?;
-    let dispatcher = Dispatcher::new(Printer);
+    let dispatcher = Dispatcher::new(Printer::from_env());
     // Only the webhook route is verified; anything else is refused plainly.
     let webhook = receiver(verifier, dispatcher.clone());
     let app = service_fn(move |request: Request<Incoming>| {

@@ -2,26 +2,36 @@
 //! `127.0.0.1:$PORT` (default 3000), verified with `FOXREACH_WEBHOOK_SECRET`
 //! (the docs' demo secret when unset, with a warning).
 //!
-//! It prints one line per verified event on stdout (typed or not: its type,
-//! its timestamp as sent and its ids, or its raw `data` when it cannot be
-//! typed) and answers `204`. A
-//! duplicate of a delivery already processed is answered `200` without being
-//! printed again (remembered for an hour in memory, or in the Redis at
-//! `REDIS_URL` when that is set, so that several receivers share it).
-//! Forged or malformed signatures get `401`, bodies over 1 MiB `413`, bodies
-//! that are not JSON `400`, JSON that is not a FoxReach event `422`. An event
-//! type this crate does not know is accepted and printed as unknown. A
-//! request that takes longer than `REQUEST_TIMEOUT_MS` (default 5000:
-//! FoxReach waits 5 seconds for an answer) gets `408`, so a sender that
-//! trickles its body cannot hold a connection; a handler still running
-//! then goes on, on its own task. Refusals and handler failures are logged
-//! on stderr (with the crate's `tracing` feature for refusals). On Ctrl-C or
-//! SIGTERM it stops accepting, and waits up to 10 seconds for the handlers
-//! still running.
+//! By default every verified delivery is kept in a durable inbox, the
+//! SQLite file named by `FOXREACH_INBOX` (default `foxreach-inbox.sqlite3`
+//! in the working directory), and answered `202` once it is on disk.
+//! Workers in the same process then write one line per event (typed or not:
+//! its type, its timestamp as sent and its ids, or its raw `data` when it
+//! cannot be typed) on stdout, or append it to the file named by
+//! `FOXREACH_EVENTS_FILE`. While that file cannot be opened, each event
+//! fails retryably and is tried again on the inbox's backoff (from 5
+//! seconds, doubling to 30 minutes, for a day), long after FoxReach's own
+//! retries have ended. A duplicate of a delivery already kept is answered
+//! `200`, also after a restart. `foxreach-webhooks inbox stats` (feature
+//! `cli`) shows the inbox.
+//!
+//! With `FOXREACH_INBOX=memory`, deliveries are processed inside the
+//! request instead (answered `204`), with duplicates remembered for an hour
+//! in memory, or in the Redis at `REDIS_URL` when that is set: nothing is
+//! kept if the process dies or the events file is unavailable for longer
+//! than FoxReach retries.
+//!
+//! Forged or malformed signatures get `401`, bodies over 1 MiB `413`. In
+//! memory mode, bodies that are not JSON get `400` and JSON that is not a
+//! FoxReach event `422`; the inbox keeps them, as dead letters. A request
+//! that takes longer than `REQUEST_TIMEOUT_MS` (default 5000: FoxReach waits
+//! 5 seconds for an answer) gets `408`. On Ctrl-C or SIGTERM it stops
+//! accepting and waits up to 10 seconds for the handlers still running;
+//! what the inbox holds is processed at the next start.
 //!
 //! ```text
 //! cargo run --all-features --example receiver
-//! cargo run --all-features --example send      # in another terminal
+//! cargo run --all-features --bin foxreach-webhooks -- send   # in another terminal
 //! ```
 
 mod common;
@@ -31,7 +41,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::printer::Printer;
 use foxreach_webhooks::Verifier;
-use foxreach_webhooks::delivery::{Dispatcher, SeenStore};
+use foxreach_webhooks::delivery::inbox::{SqliteInbox, Workers};
+use foxreach_webhooks::delivery::{Dispatcher, Receive, SeenStore};
 use foxreach_webhooks::http::axum::router;
 use tower_http::timeout::TimeoutLayer;
 
@@ -43,27 +54,51 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let verifier = common::verifier()?;
     let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
+    let inbox = std::env::var("FOXREACH_INBOX").unwrap_or_else(|_| "foxreach-inbox.sqlite3".to_owned());
 
-    let dispatcher = Dispatcher::new(Printer);
+    if inbox != "memory" {
+        let inbox = SqliteInbox::open(&inbox).map_err(|error| format!("{inbox}: {error}"))?;
+        let workers = Workers::new(Printer::from_env(), inbox.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(());
+        let running = tokio::spawn(async move {
+            let mut stopped = stopped;
+            workers.run(async move { stopped.changed().await.unwrap_or(()) }, common::SHUTDOWN_GRACE).await;
+        });
+        serve(verifier, inbox, timeout).await?;
+        stop.send(())?;
+        running.await?;
+        return Ok(());
+    }
+    let dispatcher = Dispatcher::new(Printer::from_env());
     match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
         Ok(url) => {
             let store = foxreach_webhooks::delivery::RedisStore::connect(&url).await?;
-            serve(verifier, dispatcher.seen_store(store), timeout).await
+            in_memory(verifier, dispatcher.seen_store(store), timeout).await
         }
-        _ => serve(verifier, dispatcher, timeout).await,
+        _ => in_memory(verifier, dispatcher, timeout).await,
     }
 }
 
-/// Serves the receiver until Ctrl-C or SIGTERM, then waits for its handlers.
-async fn serve<S: SeenStore>(
+/// Processes deliveries in their requests until Ctrl-C or SIGTERM, then
+/// waits for the handlers still running.
+async fn in_memory<S: SeenStore>(
     verifier: Verifier,
     dispatcher: Dispatcher<Printer, S>,
     timeout: Duration,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let app = router(common::ROUTE, verifier, dispatcher.clone())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
-    common::serve(app).await?;
+    serve(verifier, dispatcher.clone(), timeout).await?;
     dispatcher.shutdown(common::SHUTDOWN_GRACE).await?;
     Ok(())
+}
+
+/// Serves the receiver until Ctrl-C or SIGTERM.
+async fn serve(
+    verifier: Verifier,
+    receiver: impl Receive,
+    timeout: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let app = router(common::ROUTE, verifier, receiver)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
+    common::serve(app).await
 }

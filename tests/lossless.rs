@@ -96,7 +96,7 @@ impl Handler for Work {
 #[derive(Clone)]
 enum Glue {
     Router(axum::Router),
-    Tower(foxreach_webhooks::http::tower::Receiver<Arc<Work>, MemoryStore>),
+    Tower(foxreach_webhooks::http::tower::Receiver<Dispatcher<Arc<Work>, MemoryStore>>),
 }
 
 impl Glue {

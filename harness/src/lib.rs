@@ -8,6 +8,9 @@
 //! - `baseline_receiver`: the ceiling `.ci/load` measures against, a bare
 //!   hyper server that reads the body and answers `204`.
 //! - `dispatch_cost`: the instructions the dispatcher adds to a request.
+//! - `foxreach_sender`: deliveries sent and retried as FoxReach does, for
+//!   `.ci/durability`.
+//! - `inbox_append`: appends per second into the SQLite inbox.
 
 pub mod raw;
 

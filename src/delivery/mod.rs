@@ -29,8 +29,10 @@
 mod dispatcher;
 mod error;
 mod handler;
+pub mod inbox;
 mod key;
 mod outcome;
+mod receive;
 mod replay;
 mod run;
 mod seen;
@@ -40,6 +42,7 @@ pub use error::HandlerError;
 pub use handler::{Delivery, Handled, Handler};
 pub use key::DeliveryKey;
 pub use outcome::Outcome;
+pub use receive::Receive;
 pub use replay::{ReplayWindow, StaleDelivery};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::inbox::InboxError;
 use super::{HandlerError, StaleDelivery, StoreError};
 
 /// What a [`Dispatcher`](super::Dispatcher) did with a verified delivery.
@@ -39,6 +40,11 @@ pub enum Outcome {
     Stale(StaleDelivery),
     /// The duplicate store could not be reached, so the handler did not run.
     StoreUnavailable(StoreError),
+    /// The delivery is kept durably in an [`Inbox`](super::inbox::Inbox),
+    /// for its workers to process: FoxReach need not send it again.
+    Kept,
+    /// The inbox could not keep the delivery (logged), so FoxReach retries.
+    InboxUnavailable(InboxError),
 }
 
 impl Outcome {
@@ -47,14 +53,15 @@ impl Outcome {
     #[must_use]
     pub fn is_acknowledged(&self) -> bool {
         match self {
-            Self::Processed | Self::Duplicate => true,
+            Self::Processed | Self::Duplicate | Self::Kept => true,
             Self::Failed(error) => !error.is_retryable(),
             Self::InProgress
             | Self::Panicked
             | Self::StillRunning
             | Self::ShuttingDown
             | Self::Stale(_)
-            | Self::StoreUnavailable(_) => false,
+            | Self::StoreUnavailable(_)
+            | Self::InboxUnavailable(_) => false,
         }
     }
 }
@@ -89,6 +96,8 @@ impl Outcome {
             Self::StoreUnavailable(_) => {
                 "the duplicate store is unavailable; send it again later (the receiver's logs say why)"
             }
+            Self::Kept => "kept in the inbox; it will be processed",
+            Self::InboxUnavailable(_) => "the inbox is unavailable; send it again later (the receiver's logs say why)",
             Self::Stale(_) => return None,
         })
     }

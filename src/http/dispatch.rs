@@ -5,7 +5,7 @@ use ::http::{Extensions, Response};
 
 use super::{FullBody, VerifiedBody, WebhookRejection};
 use crate::Event;
-use crate::delivery::{Dispatcher, Handler, SeenStore};
+use crate::delivery::Receive;
 
 /// What [`VerifySignatureLayer`](super::tower::VerifySignatureLayer) left in
 /// a request's extensions: the verified body and, if it parsed it, the event.
@@ -14,19 +14,13 @@ pub(crate) fn take_verified(extensions: &mut Extensions) -> Option<(VerifiedBody
     Some((body, extensions.remove::<Event>()))
 }
 
-/// Parses `body` (unless the layer did), leniently so that a payload that
-/// drifted from FoxReach's docs still reaches the handler, and hands it to
-/// `dispatcher`, answering with the refusal or the outcome.
-pub(crate) async fn dispatch<H: Handler, S: SeenStore>(
-    dispatcher: &Dispatcher<H, S>,
-    body: VerifiedBody,
-    event: Option<Event>,
-) -> Response<FullBody> {
-    match event.map_or_else(|| Event::from_slice_lenient(&body), Ok) {
-        Ok(event) => {
-            let key = body.key();
-            dispatcher.dispatch(event, body.into_bytes(), key).await.into_http_response()
-        }
+/// Hands a verified delivery to `receiver` (a dispatcher, which parses it
+/// unless the layer did, or an inbox, which keeps it as it came), answering
+/// with the refusal or the outcome.
+pub(crate) async fn dispatch<R: Receive>(receiver: &R, body: VerifiedBody, event: Option<Event>) -> Response<FullBody> {
+    let key = body.key();
+    match receiver.receive(body.into_bytes(), key, event).await {
+        Ok(outcome) => outcome.into_http_response(),
         Err(err) => WebhookRejection::from(err).into_http_response(),
     }
 }

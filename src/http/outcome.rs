@@ -25,9 +25,12 @@ impl Outcome {
     /// | dispatcher shutting down | `503 Service Unavailable` | yes |
     /// | duplicate of a delivery in progress | `409 Conflict` | yes, in case the first fails |
     /// | duplicate store unavailable | `503 Service Unavailable` | yes |
+    /// | kept in the inbox | `202 Accepted` | no |
+    /// | inbox unavailable | `503 Service Unavailable` | yes |
     /// | outside the replay window | `403 Forbidden` | yes, and refused again |
     ///
-    /// The three 2xx answers differ so that FoxReach's delivery log tells
+    /// A duplicate of a delivery kept in an inbox, in any state, is also
+    /// `200 OK`. The 2xx answers differ so that FoxReach's delivery log tells
     /// them apart. A stale delivery gets `403`, not `401`: its signature is
     /// right, and nothing the sender changes about its credentials would help.
     #[must_use]
@@ -39,7 +42,8 @@ impl Outcome {
             Self::Failed(_) | Self::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
             Self::StillRunning | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::InProgress => StatusCode::CONFLICT,
-            Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StoreUnavailable(_) | Self::InboxUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Kept => StatusCode::ACCEPTED,
             Self::Stale(_) => StatusCode::FORBIDDEN,
         }
     }
@@ -61,7 +65,14 @@ impl Outcome {
                 None => plain_text(self.status(), self.to_string()),
             },
         };
-        if matches!(self, Self::InProgress | Self::StoreUnavailable(_) | Self::StillRunning | Self::ShuttingDown) {
+        if matches!(
+            self,
+            Self::InProgress
+                | Self::StoreUnavailable(_)
+                | Self::InboxUnavailable(_)
+                | Self::StillRunning
+                | Self::ShuttingDown
+        ) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response

@@ -7,13 +7,19 @@ use ::axum::{RequestExt, Router};
 
 use super::body::read;
 use crate::Verifier;
-use crate::delivery::{Dispatcher, Handler, SeenStore};
+use crate::delivery::Receive;
 use crate::http::dispatch::{dispatch, take_verified};
 
 /// A complete FoxReach receiver as an axum [`Router`]: `POST path` verifies
-/// the signature, parses the event and hands it to `dispatcher`, answering
-/// with the statuses of [`WebhookRejection`](crate::http::WebhookRejection) and
+/// the signature and hands the delivery to `receiver`, answering with the
+/// statuses of [`WebhookRejection`](crate::http::WebhookRejection) and
 /// [`Outcome`](crate::delivery::Outcome). Other methods get `405`.
+///
+/// `receiver` is a [`Dispatcher`](crate::delivery::Dispatcher), which parses
+/// the event and runs the handler before answering, or a durable
+/// [`Inbox`](crate::delivery::inbox::Inbox) such as `SqliteInbox` (feature
+/// `sqlite`), which keeps the delivery and answers `202` once it is on
+/// disk, for [`Workers`](crate::delivery::inbox::Workers) to process.
 ///
 /// It reads the body as the [`FoxReachEvent`](super::FoxReachEvent)
 /// extractor does, so axum's `DefaultBodyLimit` applies (capped at
@@ -42,18 +48,18 @@ use crate::http::dispatch::{dispatch, take_verified};
 /// # Ok::<(), foxreach_webhooks::SecretError>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
-pub fn router<H: Handler, S: SeenStore>(path: &str, verifier: Verifier, dispatcher: Dispatcher<H, S>) -> Router {
-    let state = Arc::new(RouterState { verifier, dispatcher });
-    Router::new().route(path, post(receive::<H, S>)).with_state(state)
+pub fn router<R: Receive>(path: &str, verifier: Verifier, receiver: R) -> Router {
+    let state = Arc::new(RouterState { verifier, receiver });
+    Router::new().route(path, post(receive::<R>)).with_state(state)
 }
 
 /// The router's state, behind one `Arc`: one reference count per request.
-struct RouterState<H, S> {
+struct RouterState<R> {
     verifier: Verifier,
-    dispatcher: Dispatcher<H, S>,
+    receiver: R,
 }
 
-async fn receive<H: Handler, S: SeenStore>(State(state): State<Arc<RouterState<H, S>>>, request: Request) -> Response {
+async fn receive<R: Receive>(State(state): State<Arc<RouterState<R>>>, request: Request) -> Response {
     let (mut parts, body) = request.with_limited_body().into_parts();
     // Behind `VerifySignatureLayer`, what it verified (and parsed, if it did).
     let (verified, event) = match take_verified(&mut parts.extensions) {
@@ -63,5 +69,5 @@ async fn receive<H: Handler, S: SeenStore>(State(state): State<Arc<RouterState<H
             Err(rejection) => return rejection.into_response(),
         },
     };
-    dispatch(&state.dispatcher, verified, event).await.into_response()
+    dispatch(&state.receiver, verified, event).await.into_response()
 }

@@ -61,7 +61,7 @@ pub use future::ResponseFuture;
 pub use layer::VerifySignatureLayer;
 #[cfg(feature = "delivery")]
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
-pub use receiver::{DispatcherService, Receiver, receiver};
+pub use receiver::{ReceiveService, Receiver, receiver};
 pub use service::VerifySignature;
 
 use crate::Verifier;

@@ -1,5 +1,4 @@
 use std::convert::Infallible;
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,20 +9,27 @@ use tower_service::Service;
 
 use super::{RequestBody, VerifySignature, VerifySignatureLayer};
 use crate::Verifier;
-use crate::delivery::{Dispatcher, Handler, MemoryStore, SeenStore};
+use crate::delivery::Receive;
 use crate::http::FullBody;
 use crate::http::dispatch::{dispatch, take_verified};
 use crate::http::plain::plain_text;
 
 /// A complete FoxReach receiver as a tower service, as [`receiver`] builds
-/// it: [`VerifySignature`] around a [`DispatcherService`].
+/// it: [`VerifySignature`] around a [`ReceiveService`]. `R` is a
+/// [`Dispatcher`](crate::delivery::Dispatcher) or an [`Inbox`](crate::delivery::inbox::Inbox).
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
-pub type Receiver<H, S = MemoryStore> = VerifySignature<DispatcherService<H, S>>;
+pub type Receiver<R> = VerifySignature<ReceiveService<R>>;
 
 /// A complete FoxReach receiver as a tower service: the signature verified,
-/// the event parsed and handed to `dispatcher`, answered with the statuses
-/// of [`WebhookRejection`](crate::http::WebhookRejection) and
-/// [`Outcome`](crate::delivery::Outcome). Serve it with hyper, or mount it in
+/// the delivery handed to `receiver`, answered with the statuses of
+/// [`WebhookRejection`](crate::http::WebhookRejection) and
+/// [`Outcome`](crate::delivery::Outcome).
+///
+/// `receiver` is a [`Dispatcher`](crate::delivery::Dispatcher), which parses the event and runs the
+/// handler before answering, or a durable
+/// [`Inbox`](crate::delivery::inbox::Inbox) such as `SqliteInbox` (feature
+/// `sqlite`), which keeps the delivery and answers `202` once it is on
+/// disk, for [`Workers`](crate::delivery::inbox::Workers) to process. Serve it with hyper, or mount it in
 /// any tower-based framework; it answers every request it gets, whatever its
 /// method or path, so route only FoxReach's `POST`s to it.
 ///
@@ -39,44 +45,34 @@ pub type Receiver<H, S = MemoryStore> = VerifySignature<DispatcherService<H, S>>
 ///
 /// let service = receiver(Verifier::new("the-webhook-secret")?, Dispatcher::new(App));
 /// // The dispatcher stays reachable, for the handler's state.
-/// let _app: &App = service.get_ref().dispatcher().handler();
+/// let _app: &App = service.get_ref().receiver().handler();
 /// # Ok::<(), foxreach_webhooks::SecretError>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
-pub fn receiver<H: Handler, S: SeenStore>(verifier: Verifier, dispatcher: Dispatcher<H, S>) -> Receiver<H, S> {
-    VerifySignatureLayer::new(verifier).layer(DispatcherService { dispatcher })
+pub fn receiver<R: Receive>(verifier: Verifier, receiver: R) -> Receiver<R> {
+    // The receiver parses if it needs the event: an inbox keeps any body.
+    VerifySignatureLayer::new(verifier).parse_events(false).layer(ReceiveService { receiver })
 }
 
-/// A [`Dispatcher`] as the tower service behind [`VerifySignature`] in a
-/// [`Receiver`]: it hands each verified request to the dispatcher and answers
-/// with the outcome. A request that did not pass the layer (taken through
+/// A [`Dispatcher`](crate::delivery::Dispatcher) or an inbox as the tower service behind
+/// [`VerifySignature`] in a [`Receiver`]: it hands each verified request to
+/// it and answers with the outcome. A request that did not pass the layer (taken through
 /// [`VerifySignature::get_mut`], say) is refused with `500`, so that nothing
 /// is lost while the wiring is fixed.
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
-pub struct DispatcherService<H, S> {
-    dispatcher: Dispatcher<H, S>,
+#[derive(Clone, Debug)]
+pub struct ReceiveService<R> {
+    receiver: R,
 }
 
-impl<H, S> DispatcherService<H, S> {
-    /// The dispatcher.
-    pub fn dispatcher(&self) -> &Dispatcher<H, S> {
-        &self.dispatcher
+impl<R> ReceiveService<R> {
+    /// The dispatcher or inbox.
+    pub fn receiver(&self) -> &R {
+        &self.receiver
     }
 }
 
-impl<H, S> Clone for DispatcherService<H, S> {
-    fn clone(&self) -> Self {
-        Self { dispatcher: self.dispatcher.clone() }
-    }
-}
-
-impl<H: fmt::Debug, S: fmt::Debug> fmt::Debug for DispatcherService<H, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DispatcherService").field("dispatcher", &self.dispatcher).finish()
-    }
-}
-
-impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for DispatcherService<H, S> {
+impl<R: Receive> Service<Request<RequestBody>> for ReceiveService<R> {
     type Response = Response<FullBody>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
@@ -89,17 +85,17 @@ impl<H: Handler, S: SeenStore> Service<Request<RequestBody>> for DispatcherServi
         let Some((body, event)) = take_verified(request.extensions_mut()) else {
             return Box::pin(std::future::ready(Ok(unverified())));
         };
-        let dispatcher = self.dispatcher.clone();
-        Box::pin(async move { Ok(dispatch(&dispatcher, body, event).await) })
+        let receiver = self.receiver.clone();
+        Box::pin(async move { Ok(dispatch(&receiver, body, event).await) })
     }
 }
 
-/// A request that reached [`DispatcherService`] without passing
+/// A request that reached [`ReceiveService`] without passing
 /// [`VerifySignature`]: a wiring mistake, answered with a retryable status.
 fn unverified() -> Response<FullBody> {
     tracing::error!(
         target: "foxreach_webhooks::delivery",
-        "a request reached the receiver's dispatcher without VerifySignatureLayer; refusing it with 500",
+        "a request reached the receiver without VerifySignatureLayer; refusing it with 500",
     );
     plain_text(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,0 +1,237 @@
+//! `inbox`: the durable inbox's counts, entries and dead letters, and the
+//! two repairs a person makes: replaying and purging.
+
+use std::error::Error as StdError;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, Subcommand, ValueEnum};
+use foxreach_webhooks::delivery::inbox::{EntryId, Inbox, InboxError, Replay, SqliteInbox, State};
+use rusqlite::ErrorCode;
+use serde_json::json;
+
+use crate::Failure;
+use crate::output::{self, Report};
+
+#[derive(Args)]
+pub(crate) struct InboxArgs {
+    /// The inbox's SQLite file, as the receiver opened it. It must exist:
+    /// this tool never creates an inbox.
+    #[arg(long, global = true, value_name = "FILE", env = "FOXREACH_INBOX", default_value = "foxreach-inbox.sqlite3")]
+    path: PathBuf,
+    #[command(subcommand)]
+    command: InboxCommand,
+}
+
+#[derive(Subcommand)]
+enum InboxCommand {
+    /// Count the deliveries in each state: pending (waiting for a worker),
+    /// taken (a handler is on it), done (processed, kept to recognize
+    /// FoxReach's duplicates) and dead (given up on, kept until replayed).
+    Stats,
+    /// List deliveries, oldest first: id, state, event type, FoxReach's
+    /// signed timestamp, arrival, attempts, and why the last attempt failed.
+    List(ListArgs),
+    /// Show every field of one delivery; its body only with --body (it is
+    /// FoxReach's data about your leads).
+    Show {
+        /// The entry's id, as `inbox list` shows it.
+        id: i64,
+        /// Print the body too, as text.
+        #[arg(long)]
+        body: bool,
+    },
+    /// Make dead (or done) deliveries pending again, due now, so that the
+    /// receiver's workers run their handlers once more: after fixing what
+    /// made them fail.
+    Replay(ReplayArgs),
+    /// Delete done deliveries settled more than DURATION ago. A purged
+    /// delivery is no longer recognized as a duplicate, so keep DURATION
+    /// longer than FoxReach's retries (36 minutes after a first failure).
+    Purge {
+        /// How old a settled delivery must be to go, such as `24h` or `7d`.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        done_before: Duration,
+    },
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Only the dead letters (the same as --state dead).
+    #[arg(long, conflicts_with = "state")]
+    dead: bool,
+    /// Only the entries in this state.
+    #[arg(long, value_enum)]
+    state: Option<StateArg>,
+    /// At most this many entries.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    limit: usize,
+    /// Start after this id (the last one of the previous page).
+    #[arg(long, value_name = "ID")]
+    after: Option<i64>,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct ReplayArgs {
+    /// The entry to replay (dead or done).
+    id: Option<i64>,
+    /// Replay every dead letter.
+    #[arg(long)]
+    all_dead: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StateArg {
+    Pending,
+    Taken,
+    Done,
+    Dead,
+}
+
+impl From<StateArg> for State {
+    fn from(state: StateArg) -> Self {
+        match state {
+            StateArg::Pending => Self::Pending,
+            StateArg::Taken => Self::Taken,
+            StateArg::Done => Self::Done,
+            StateArg::Dead => Self::Dead,
+        }
+    }
+}
+
+pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
+    let path = args.path;
+    // `open_existing` refuses a missing file too; saying so here names the
+    // ways to point at the right one.
+    if !path.is_file() {
+        return Err(Failure::Inbox(format!(
+            "there is no inbox at {}: pass --path FILE or set FOXREACH_INBOX (this tool never creates one)",
+            path.display()
+        )));
+    }
+    let inbox = SqliteInbox::open_existing(&path).map_err(|error| unusable(&path, &error))?;
+    let fail = |error: InboxError| unusable(&path, &error);
+    match args.command {
+        InboxCommand::Stats => {
+            let stats = inbox.stats().await.map_err(fail)?;
+            let text = format!(
+                "pending  {}\ntaken    {}\ndone     {}\ndead     {}\n",
+                stats.pending, stats.taken, stats.done, stats.dead
+            );
+            let json = json!({"pending": stats.pending, "taken": stats.taken, "done": stats.done, "dead": stats.dead});
+            Ok(Report::new(text, json))
+        }
+        InboxCommand::List(list) => {
+            let state = if list.dead { Some(State::Dead) } else { list.state.map(State::from) };
+            let entries = inbox.list(state, list.after.map(EntryId), list.limit).await.map_err(fail)?;
+            // A full page may have more after it.
+            let next = entries.last().filter(|_| entries.len() == list.limit && list.limit > 0).map(|last| last.id);
+            let text = if entries.is_empty() {
+                output::note("no entries");
+                String::new()
+            } else {
+                if let Some(next) = next {
+                    output::note(&format!("{} shown; more with --after {next}", entries.len()));
+                }
+                output::entry_table(&entries)
+            };
+            let json = json!({
+                "entries": entries.iter().map(|entry| output::entry_json(entry, false)).collect::<Vec<_>>(),
+                "next_after": next.map(|id| id.0),
+            });
+            Ok(Report::new(text, json))
+        }
+        InboxCommand::Show { id, body } => {
+            let entry = inbox.entry(EntryId(id)).await.map_err(fail)?.ok_or_else(|| no_entry(id, &path))?;
+            if body && entry.body.as_deref().is_some_and(|bytes| std::str::from_utf8(bytes).is_err()) {
+                output::note("warning: the body is not UTF-8 text; its invalid bytes are shown as U+FFFD");
+            }
+            Ok(Report::new(output::entry_text(&entry, body), output::entry_json(&entry, body)))
+        }
+        InboxCommand::Replay(ReplayArgs { id: Some(id), .. }) => {
+            // `replay` counts 0 alike for a missing entry and one that is not
+            // settled; looking first tells the person which.
+            let entry = inbox.entry(EntryId(id)).await.map_err(fail)?.ok_or_else(|| no_entry(id, &path))?;
+            if matches!(entry.state, State::Pending | State::Taken) {
+                return Err(Failure::No(format!(
+                    "entry {id} is {} already: only dead and done entries can be replayed",
+                    entry.state
+                )));
+            }
+            match inbox.replay(Replay::Entry(EntryId(id))).await.map_err(fail)? {
+                0 => Err(Failure::No(format!("entry {id} was taken up meanwhile: nothing replayed"))),
+                replayed => Ok(Report::new(
+                    format!("replayed entry {id}: it is pending, due now\n"),
+                    json!({"replayed": replayed, "id": id}),
+                )),
+            }
+        }
+        InboxCommand::Replay(ReplayArgs { id: None, .. }) => match inbox.replay(Replay::AllDead).await.map_err(fail)? {
+            0 => Err(Failure::No("there are no dead entries: nothing replayed".to_owned())),
+            replayed => Ok(Report::new(
+                format!("replayed {replayed} dead {}: pending, due now\n", plural(replayed)),
+                json!({"replayed": replayed}),
+            )),
+        },
+        InboxCommand::Purge { done_before } => {
+            let before = SystemTime::now().checked_sub(done_before).ok_or_else(|| {
+                Failure::Usage(format!("--done-before {} reaches before 1970", humantime::format_duration(done_before)))
+            })?;
+            let purged = inbox.purge(before).await.map_err(fail)?;
+            Ok(Report::new(
+                format!("purged {purged} done {} settled before {}\n", plural(purged), output::time(before)),
+                json!({"purged": purged, "done_before": output::time(before)}),
+            ))
+        }
+    }
+}
+
+fn plural(count: u64) -> &'static str {
+    if count == 1 { "entry" } else { "entries" }
+}
+
+fn no_entry(id: i64, path: &Path) -> Failure {
+    Failure::No(format!("there is no entry {id} in the inbox at {}", path.display()))
+}
+
+/// One line that says what is wrong with the inbox, and what to check.
+fn unusable(path: &Path, error: &InboxError) -> Failure {
+    let path = path.display();
+    // The writer thread reports a failed `BEGIN` as text, so the code is not
+    // always there to read; SQLite's own words are.
+    let text = error.to_string();
+    let message = match sqlite_code(error) {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => locked(&path),
+        Some(ErrorCode::NotADatabase) => not_sqlite(&path),
+        _ if text.contains("database is locked") => locked(&path),
+        _ if text.contains("file is not a database") => not_sqlite(&path),
+        _ => match error.source() {
+            Some(cause) => format!("the inbox at {path} failed: {cause}"),
+            None => format!("{path}: {text}"),
+        },
+    };
+    Failure::Inbox(message)
+}
+
+fn locked(path: &std::path::Display<'_>) -> String {
+    format!(
+        "the inbox at {path} is locked by another process (waited 5 s): is a receiver or another \
+         foxreach-webhooks in a long transaction? Try again"
+    )
+}
+
+fn not_sqlite(path: &std::path::Display<'_>) -> String {
+    format!("{path} is not an inbox: the file is not a SQLite database (is --path pointing at the right file?)")
+}
+
+fn sqlite_code(error: &(dyn StdError + 'static)) -> Option<ErrorCode> {
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        if let Some(sqlite) = current.downcast_ref::<rusqlite::Error>() {
+            return sqlite.sqlite_error_code();
+        }
+        cause = current.source();
+    }
+    None
+}

@@ -1,0 +1,151 @@
+//! The durable inbox: deliveries kept on disk before FoxReach is answered,
+//! and taken from there by workers.
+//!
+//! An [`Inbox`] is the small trait every engine implements (SQLite here,
+//! Redis Streams next), so that the HTTP glue and the workers stay one
+//! pipeline. Its states, for one delivery:
+//!
+//! - **pending**: appended, or scheduled again after a retryable failure,
+//!   and due at a given time;
+//! - **taken**: a worker holds it until its lease ends; a lease that ends
+//!   makes it due again (the worker died), and each taking counts an
+//!   attempt;
+//! - **done**: processed; kept for the retention, so that a duplicate is
+//!   recognized also after a restart;
+//! - **dead**: a dead letter, kept with its reason until it is replayed or
+//!   purged.
+//!
+//! A worker settles what it took with the attempt it took: a worker whose
+//! lease ran out, and whose entry another worker took since, settles
+//! nothing.
+//!
+//! The HTTP glue takes an inbox wherever it takes a
+//! [`Dispatcher`](super::Dispatcher) (both implement
+//! [`Receive`](super::Receive)): the answer is `202` once the delivery is on
+//! disk, `200` for a duplicate of any entry kept, `503` if the inbox fails.
+//! [`Workers`] run the same [`Handler`](super::Handler) on the entries, with
+//! the same typing, degrading and replay rules, and retry on a [`Backoff`]
+//! that outlasts FoxReach's schedule. Done entries are kept for the
+//! retention ([`DEFAULT_RETENTION`], 7 days), so a duplicate is recognized
+//! also after a restart; what cannot be processed is a dead letter, kept
+//! with its reason until `foxreach-webhooks inbox replay` (feature `cli`)
+//! runs it again.
+//!
+//! The embedded engine is SQLite ([`SqliteInbox`], feature `sqlite`);
+//! Redis Streams is the next.
+
+mod backoff;
+mod entry;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod worker;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+pub use backoff::Backoff;
+pub use entry::{Appended, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::SqliteInbox;
+pub use worker::{DEFAULT_RETENTION, Workers};
+
+use super::error::BoxError;
+
+/// Where verified deliveries are kept until they are processed.
+pub trait Inbox: Send + Sync + 'static {
+    /// Appends `entry` durably, unless a delivery with its key is kept
+    /// already. Returns once the entry would survive a crash.
+    fn append(&self, entry: NewEntry) -> impl Future<Output = Result<Appended, InboxError>> + Send;
+
+    /// Takes up to `max` entries that are due (pending and due, or taken
+    /// with a lease that ended), oldest due first, for `lease`.
+    fn take(&self, max: usize, lease: Duration) -> impl Future<Output = Result<Vec<Taken>, InboxError>> + Send;
+
+    /// Extends the lease of entries still held at these attempts.
+    fn renew(&self, held: Vec<(EntryId, u32)>, lease: Duration) -> impl Future<Output = Result<(), InboxError>> + Send;
+
+    /// Ends attempts: each entry still held at its attempt is settled as
+    /// said; an entry taken again since is left to its new holder.
+    fn settle(&self, settled: Vec<(EntryId, u32, Settle)>) -> impl Future<Output = Result<(), InboxError>> + Send;
+
+    /// [`settle`](Self::settle), then [`take`](Self::take), in one step
+    /// where the engine can (one commit instead of two): what a worker does
+    /// each time handlers finish.
+    fn settle_and_take(
+        &self,
+        settled: Vec<(EntryId, u32, Settle)>,
+        max: usize,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<Taken>, InboxError>> + Send {
+        async move {
+            self.settle(settled).await?;
+            self.take(max, lease).await
+        }
+    }
+
+    /// How many entries are in each state.
+    fn stats(&self) -> impl Future<Output = Result<Stats, InboxError>> + Send;
+
+    /// Up to `limit` entries after `after` (by id), in `state` or in any;
+    /// without their bodies.
+    fn list(
+        &self,
+        state: Option<State>,
+        after: Option<EntryId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Entry>, InboxError>> + Send;
+
+    /// One entry, with its body, or `None` if there is none with this id.
+    fn entry(&self, id: EntryId) -> impl Future<Output = Result<Option<Entry>, InboxError>> + Send;
+
+    /// Makes entries pending again, due now, on a new schedule (their
+    /// attempt count goes on, their reason stays until the next attempt).
+    /// Returns how many: a single entry that is pending or taken, or that
+    /// does not exist, is left as it is and counts 0.
+    fn replay(&self, which: Replay) -> impl Future<Output = Result<u64, InboxError>> + Send;
+
+    /// Deletes the done entries settled before `done_before`, ending their
+    /// duplicate suppression; returns how many.
+    fn purge(&self, done_before: SystemTime) -> impl Future<Output = Result<u64, InboxError>> + Send;
+
+    /// Resolves when this process may have appended an entry since the
+    /// last time it resolved, so that [`Workers`] start it at once instead
+    /// of at their next look. By default it never resolves, and workers
+    /// find new entries at their next look.
+    fn appended(&self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
+}
+
+/// The inbox could not do what was asked: its file is locked or corrupt,
+/// the disk is full. A delivery that could not be appended is not
+/// acknowledged, so FoxReach retries it.
+pub struct InboxError(BoxError);
+
+impl InboxError {
+    /// Wraps the engine's own error.
+    pub fn new(error: impl Into<BoxError>) -> Self {
+        Self(error.into())
+    }
+}
+
+impl fmt::Display for InboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the inbox failed: {}", self.0)
+    }
+}
+
+impl fmt::Debug for InboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("InboxError").field(&self.0).finish()
+    }
+}
+
+impl StdError for InboxError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.0)
+    }
+}

@@ -1,0 +1,113 @@
+//! The one thread that writes: it batches what has arrived into one
+//! transaction and answers only after the commit.
+
+use std::sync::mpsc;
+use std::thread;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use crate::delivery::inbox::InboxError;
+
+/// The most operations one transaction takes.
+const MAX_BATCH: usize = 512;
+
+/// An operation: it runs in the transaction (or hears why there is none),
+/// and gives back what answers its caller once the commit's fate is known
+/// (`None` if it committed).
+type Job = Box<dyn FnOnce(Result<&Transaction<'_>, &str>) -> Answer + Send>;
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// The way to the writer thread.
+#[derive(Clone, Debug)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub(super) fn start(connection: Connection) -> Result<Self, InboxError> {
+        let (jobs, incoming) = mpsc::channel();
+        thread::Builder::new()
+            .name("foxreach-inbox".to_owned())
+            .spawn(move || write(connection, &incoming))
+            .map_err(InboxError::new)?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `work` in the next transaction; its result once committed.
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, InboxError> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |transaction| {
+            let result = match transaction {
+                Ok(transaction) => in_savepoint(transaction, work).map_err(InboxError::new),
+                Err(error) => Err(InboxError::new(format!("no transaction: {error}"))),
+            };
+            Box::new(move |commit_failed: Option<&str>| {
+                let result = match commit_failed {
+                    None => result,
+                    Some(error) => Err(InboxError::new(format!("the commit failed: {error}"))),
+                };
+                // A caller that went away no longer needs its answer.
+                let _ = reply.send(result);
+            })
+        });
+        self.jobs.send(job).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> InboxError {
+    InboxError::new("the inbox's writer thread stopped")
+}
+
+/// Runs `work` so that it takes effect whole or not at all, whatever the
+/// other operations of the transaction do.
+fn in_savepoint<T>(
+    transaction: &Transaction<'_>,
+    work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    transaction.execute_batch("SAVEPOINT op")?;
+    match work(transaction) {
+        Ok(value) => {
+            transaction.execute_batch("RELEASE op")?;
+            Ok(value)
+        }
+        Err(error) => {
+            transaction.execute_batch("ROLLBACK TO op; RELEASE op")?;
+            Err(error)
+        }
+    }
+}
+
+fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
+    while let Ok(first) = incoming.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match incoming.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // IMMEDIATE: take the write lock at the start, so that another process
+        // (the command-line tool) makes this wait, not fail half way.
+        let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(transaction) => transaction,
+            Err(error) => {
+                let error = error.to_string();
+                batch.into_iter().for_each(|job| job(Err(&error))(None));
+                continue;
+            }
+        };
+        let answers: Vec<Answer> = batch.into_iter().map(|job| job(Ok(&transaction))).collect();
+        match transaction.commit() {
+            Ok(()) => answers.into_iter().for_each(|answer| answer(None)),
+            Err(error) => {
+                let error = error.to_string();
+                answers.into_iter().for_each(|answer| answer(Some(&error)));
+            }
+        }
+    }
+}
