@@ -118,7 +118,7 @@ impl SqliteInbox {
 
 impl Inbox for SqliteInbox {
     async fn append(&self, entry: NewEntry) -> Result<Appended, InboxError> {
-        let appended = self.run(move |transaction| sql::append(transaction, &entry)).await?;
+        let appended = self.writer.run_one_statement(move |transaction| sql::append(transaction, &entry)).await?;
         if let Appended::New(_) = appended {
             self.appended.notify_one();
         }

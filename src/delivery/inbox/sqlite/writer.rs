@@ -34,15 +34,35 @@ impl Writer {
         Ok(Self { jobs })
     }
 
-    /// Runs `work` in the next transaction; its result once committed.
+    /// Runs `work` in the next transaction, in a savepoint of its own; its
+    /// result once committed.
     pub(super) async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, InboxError> {
+        self.submit(work, true).await
+    }
+
+    /// As [`run`](Self::run), for `work` that writes with one statement,
+    /// which SQLite applies whole or not at all: no savepoint needed (an
+    /// append, the hot path).
+    pub(super) async fn run_one_statement<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, InboxError> {
+        self.submit(work, false).await
+    }
+
+    async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+        savepoint: bool,
+    ) -> Result<T, InboxError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |transaction| {
             let result = match transaction {
-                Ok(transaction) => in_savepoint(transaction, work).map_err(InboxError::new),
+                Ok(transaction) if savepoint => in_savepoint(transaction, work).map_err(InboxError::new),
+                Ok(transaction) => work(transaction).map_err(InboxError::new),
                 Err(error) => Err(InboxError::new(format!("no transaction: {error}"))),
             };
             Box::new(move |commit_failed: Option<&str>| {
@@ -69,14 +89,17 @@ fn in_savepoint<T>(
     transaction: &Transaction<'_>,
     work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
-    transaction.execute_batch("SAVEPOINT op")?;
+    // Cached: `execute_batch` would parse them again for every operation.
+    let run = |sql: &str| transaction.prepare_cached(sql)?.execute([]).map(drop);
+    run("SAVEPOINT op")?;
     match work(transaction) {
         Ok(value) => {
-            transaction.execute_batch("RELEASE op")?;
+            run("RELEASE op")?;
             Ok(value)
         }
         Err(error) => {
-            transaction.execute_batch("ROLLBACK TO op; RELEASE op")?;
+            run("ROLLBACK TO op")?;
+            run("RELEASE op")?;
             Err(error)
         }
     }
