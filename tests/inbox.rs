@@ -144,3 +144,34 @@ fn the_default_backoff_outlasts_foxreachs_schedule() {
     assert!(lasted > Duration::from_secs(23 * 60 * 60) && lasted <= Duration::from_secs(24 * 60 * 60), "{lasted:?}");
     assert!((50..60).contains(&attempt), "{attempt} attempts in a day");
 }
+
+#[tokio::test]
+async fn a_handler_past_the_grace_is_left_taken_and_due_again_after_its_lease() {
+    let lead = Arc::new(Lead { delay: Duration::from_secs(30), ..Lead::default() });
+    let inbox = inbox_with(&[LEAD]).await;
+    let workers = Workers::new(Arc::clone(&lead), inbox.clone()).lease(Duration::from_millis(300));
+    workers.run(tokio::time::sleep(Duration::from_millis(50)), Duration::from_millis(50)).await;
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 1, 0, 0), "still taken, not lost");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let quick = Arc::new(Lead::default());
+    let next_start = Workers::new(Arc::clone(&quick), inbox.clone());
+    assert_eq!(drain(&next_start).await, (0, 0, 1, 0), "the next start takes it once its lease ended");
+    assert_eq!(quick.done.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn run_purges_done_entries_past_the_retention_and_no_others() {
+    let inbox = inbox_with(&[LEAD]).await;
+    let workers = Workers::new(Arc::new(Lead::default()), inbox.clone());
+    assert_eq!(drain(&workers).await, (0, 0, 1, 0));
+    let keeps = Workers::new(Arc::new(Lead::default()), inbox.clone());
+    keeps.run(tokio::time::sleep(Duration::from_millis(20)), Duration::from_secs(1)).await;
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 1, 0), "within the default retention");
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let purges = Workers::new(Arc::new(Lead::default()), inbox.clone()).retention(Duration::from_millis(10));
+    purges.run(tokio::time::sleep(Duration::from_millis(20)), Duration::from_secs(1)).await;
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 0, 0), "purged past a 10 ms retention");
+    let again =
+        inbox.append(NewEntry::new(DeliveryKey::new([0; 32]), Bytes::from_static(LEAD), SystemTime::now())).await;
+    assert!(matches!(again, Ok(Appended::New(_))), "a purged delivery is no longer a duplicate");
+}
