@@ -198,17 +198,12 @@ fn no_entry(id: i64, path: &Path) -> Failure {
 /// One line that says what is wrong with the inbox, and what to check.
 fn unusable(path: &Path, error: &InboxError) -> Failure {
     let path = path.display();
-    // The writer thread reports a failed `BEGIN` as text, so the code is not
-    // always there to read; SQLite's own words are.
-    let text = error.to_string();
     let message = match sqlite_code(error) {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => locked(&path),
         Some(ErrorCode::NotADatabase) => not_sqlite(&path),
-        _ if text.contains("database is locked") => locked(&path),
-        _ if text.contains("file is not a database") => not_sqlite(&path),
         _ => match error.source() {
             Some(cause) => format!("the inbox at {path} failed: {cause}"),
-            None => format!("{path}: {text}"),
+            None => format!("{path}: {error}"),
         },
     };
     Failure::Inbox(message)

@@ -15,8 +15,28 @@ const MAX_BATCH: usize = 512;
 /// An operation: it runs in the transaction (or hears why there is none),
 /// and gives back what answers its caller once the commit's fate is known
 /// (`None` if it committed).
-type Job = Box<dyn FnOnce(Result<&Transaction<'_>, &str>) -> Answer + Send>;
-type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+type Job = Box<dyn FnOnce(Result<&Transaction<'_>, &Failed>) -> Answer + Send>;
+type Answer = Box<dyn FnOnce(Option<&Failed>) + Send>;
+
+/// A `BEGIN` or `COMMIT` that failed, told to every operation of its batch,
+/// each as a `rusqlite::Error` of its own with SQLite's code (locked, not a
+/// database, disk full...), so that callers can tell the cases apart.
+struct Failed {
+    stage: &'static str,
+    code: rusqlite::ffi::Error,
+    message: String,
+}
+
+impl Failed {
+    fn new(stage: &'static str, error: &rusqlite::Error) -> Self {
+        let code = error.sqlite_error().copied().unwrap_or(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR));
+        Self { stage, code, message: error.to_string() }
+    }
+
+    fn to_error(&self) -> InboxError {
+        InboxError::new(rusqlite::Error::SqliteFailure(self.code, Some(format!("{}: {}", self.stage, self.message))))
+    }
+}
 
 /// The way to the writer thread.
 #[derive(Clone, Debug)]
@@ -63,12 +83,12 @@ impl Writer {
             let result = match transaction {
                 Ok(transaction) if savepoint => in_savepoint(transaction, work).map_err(InboxError::new),
                 Ok(transaction) => work(transaction).map_err(InboxError::new),
-                Err(error) => Err(InboxError::new(format!("no transaction: {error}"))),
+                Err(failed) => Err(failed.to_error()),
             };
-            Box::new(move |commit_failed: Option<&str>| {
+            Box::new(move |commit_failed: Option<&Failed>| {
                 let result = match commit_failed {
                     None => result,
-                    Some(error) => Err(InboxError::new(format!("the commit failed: {error}"))),
+                    Some(failed) => Err(failed.to_error()),
                 };
                 // A caller that went away no longer needs its answer.
                 let _ = reply.send(result);
@@ -119,8 +139,8 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
         let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(transaction) => transaction,
             Err(error) => {
-                let error = error.to_string();
-                batch.into_iter().for_each(|job| job(Err(&error))(None));
+                let failed = Failed::new("no transaction", &error);
+                batch.into_iter().for_each(|job| job(Err(&failed))(None));
                 continue;
             }
         };
@@ -128,8 +148,8 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
         match transaction.commit() {
             Ok(()) => answers.into_iter().for_each(|answer| answer(None)),
             Err(error) => {
-                let error = error.to_string();
-                answers.into_iter().for_each(|answer| answer(Some(&error)));
+                let failed = Failed::new("the commit failed", &error);
+                answers.into_iter().for_each(|answer| answer(Some(&failed)));
             }
         }
     }
