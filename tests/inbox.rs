@@ -7,8 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use foxreach_webhooks::delivery::inbox::{Appended, Backoff, Inbox, NewEntry, SqliteInbox, Stats, Workers};
-use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Handled, Handler, HandlerError};
+use foxreach_webhooks::delivery::inbox::{
+    Appended, Backoff, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, SqliteInbox, State, Stats, Taken,
+    Workers,
+};
+use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Handled, Handler, HandlerError, ReplayWindow};
 use foxreach_webhooks::event::LeadUpdated;
 
 /// Fails as told for the first `failures` attempts, then succeeds; counts
@@ -174,4 +177,93 @@ async fn run_purges_done_entries_past_the_retention_and_no_others() {
     let again =
         inbox.append(NewEntry::new(DeliveryKey::new([0; 32]), Bytes::from_static(LEAD), SystemTime::now())).await;
     assert!(matches!(again, Ok(Appended::New(_))), "a purged delivery is no longer a duplicate");
+}
+
+/// A SQLite inbox whose renewals fail, as while its disk stalls: leases run
+/// out under running handlers.
+#[derive(Clone)]
+struct NoRenewals(SqliteInbox);
+
+impl Inbox for NoRenewals {
+    async fn append(&self, entry: NewEntry) -> Result<Appended, InboxError> {
+        self.0.append(entry).await
+    }
+    async fn take(&self, max: usize, lease: Duration) -> Result<Vec<Taken>, InboxError> {
+        self.0.take(max, lease).await
+    }
+    async fn renew(&self, _: Vec<(EntryId, u32)>, _: Duration) -> Result<(), InboxError> {
+        Err(InboxError::new("disk stalled"))
+    }
+    async fn settle(&self, settled: Vec<(EntryId, u32, Settle)>) -> Result<(), InboxError> {
+        self.0.settle(settled).await
+    }
+    async fn stats(&self) -> Result<Stats, InboxError> {
+        self.0.stats().await
+    }
+    async fn list(&self, state: Option<State>, after: Option<EntryId>, limit: usize) -> Result<Vec<Entry>, InboxError> {
+        self.0.list(state, after, limit).await
+    }
+    async fn entry(&self, id: EntryId) -> Result<Option<Entry>, InboxError> {
+        self.0.entry(id).await
+    }
+    async fn replay(&self, which: Replay) -> Result<u64, InboxError> {
+        self.0.replay(which).await
+    }
+    async fn purge(&self, done_before: SystemTime) -> Result<u64, InboxError> {
+        self.0.purge(done_before).await
+    }
+}
+
+/// Counts the handlers running at once.
+#[derive(Default)]
+struct Overlap {
+    running: AtomicUsize,
+    most: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+impl Handler for Overlap {
+    async fn lead_updated(&self, _: LeadUpdated, _: Delivery<'_>) -> Handled {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_that_runs_out_under_a_running_handler_never_starts_a_second_one() {
+    let overlap = Arc::new(Overlap::default());
+    let inbox = NoRenewals(inbox_with(&[LEAD]).await);
+    let workers = Workers::new(Arc::clone(&overlap), inbox.clone()).lease(Duration::from_millis(150));
+    workers.run(tokio::time::sleep(Duration::from_millis(1_500)), Duration::from_secs(2)).await;
+    assert_eq!(overlap.most.load(Ordering::SeqCst), 1, "never two at once");
+    assert_eq!(overlap.calls.load(Ordering::SeqCst), 1, "and not run again once done");
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 1, 0), "settled under the newest attempt");
+}
+
+#[tokio::test]
+async fn the_replay_window_judges_a_delivery_when_it_arrived_not_when_it_is_retried() {
+    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).expect("formats");
+    let body = format!(r#"{{"event":"lead.updated","timestamp":"{now}","data":{{"leadId":"cld_1"}}}}"#);
+    let inbox = SqliteInbox::in_memory().expect("opens");
+    let key = DeliveryKey::new([9; 32]);
+    inbox.append(NewEntry::new(key, Bytes::from(body), SystemTime::now())).await.expect("appends");
+    let lead = Arc::new(Lead { failures: 1, ..Lead::default() });
+    let slow_retry = Backoff::new(Duration::from_millis(1_200), Duration::from_millis(1_200), Duration::from_secs(10));
+    let workers = Workers::new(Arc::clone(&lead), inbox.clone())
+        .backoff(slow_retry)
+        .replay_window(ReplayWindow::new(Duration::from_secs(1)));
+    assert_eq!(drain(&workers).await, (0, 0, 1, 0), "its retry, 1.2 s later, is not a replay");
+    assert_eq!(lead.attempts.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_schedule_allows_a_bounded_number_of_tries() {
+    assert_eq!(Backoff::DEFAULT.max_tries(), 56);
+    let forever = Backoff::new(Duration::from_secs(1), Duration::from_secs(1), Duration::MAX);
+    assert_eq!(forever.max_tries(), u32::MAX, "never gives up, and does not overflow");
+    assert!(forever.next(1, SystemTime::now(), SystemTime::now()).is_some());
 }

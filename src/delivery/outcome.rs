@@ -5,7 +5,8 @@ use std::fmt;
 use super::inbox::InboxError;
 use super::{HandlerError, StaleDelivery, StoreError};
 
-/// What a [`Dispatcher`](super::Dispatcher) did with a verified delivery.
+/// What a [`Dispatcher`](super::Dispatcher) or an
+/// [`Inbox`](super::inbox::Inbox) did with a verified delivery.
 ///
 /// [`is_acknowledged`](Self::is_acknowledged) says whether to answer 2xx
 /// (FoxReach will not send it again) or not (FoxReach retries after 1, 5 and
@@ -15,7 +16,9 @@ use super::{HandlerError, StaleDelivery, StoreError};
 pub enum Outcome {
     /// The handler ran and succeeded.
     Processed,
-    /// The same delivery was already processed; the handler did not run again.
+    /// The same delivery was already processed (by a dispatcher) or is
+    /// kept already, in any state (by an inbox); the handler does not run
+    /// for this copy.
     Duplicate,
     /// The same delivery is being processed right now (FoxReach sent it
     /// twice at once); this copy is refused so that one of them is retried
@@ -82,7 +85,7 @@ impl Outcome {
     pub(crate) fn fixed_text(&self) -> Option<&'static str> {
         Some(match self {
             Self::Processed => "processed",
-            Self::Duplicate => "duplicate of a delivery already processed; not processed again",
+            Self::Duplicate => "duplicate of a delivery already accepted; not processed again",
             Self::InProgress => "duplicate of a delivery being processed now; send it again later",
             Self::Failed(error) if error.is_retryable() => {
                 "the handler failed; send it again later (the receiver's logs say why)"

@@ -18,8 +18,8 @@ impl fmt::Display for EntryId {
     }
 }
 
-/// A verified delivery, to append.
-#[derive(Debug, Clone)]
+/// A verified delivery, to append. `Debug` shows the body's length only.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct NewEntry {
     /// Its duplicate key (see [`DeliveryKey`]).
@@ -55,6 +55,18 @@ impl NewEntry {
     }
 }
 
+impl fmt::Debug for NewEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewEntry")
+            .field("key", &self.key)
+            .field("len", &self.body.len())
+            .field("received_at", &self.received_at)
+            .field("event_type", &self.event_type)
+            .field("timestamp", &self.timestamp)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What [`Inbox::append`](super::Inbox::append) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Appended {
@@ -64,8 +76,9 @@ pub enum Appended {
     Duplicate(EntryId),
 }
 
-/// An entry a worker took, with the attempt that settles it.
-#[derive(Debug, Clone)]
+/// An entry a worker took, with the attempt that settles it. `Debug` shows
+/// the body's length only.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Taken {
     /// The entry.
@@ -85,6 +98,37 @@ pub struct Taken {
     pub body: Bytes,
     /// When it arrived.
     pub received_at: SystemTime,
+}
+
+impl Taken {
+    /// An entry taken at `attempt` (for an engine of your own: see
+    /// [`Inbox::take`](super::Inbox::take)); `try_number` and
+    /// `scheduled_since` are as the fields say.
+    #[must_use]
+    pub fn new(
+        id: EntryId,
+        (attempt, try_number): (u32, u32),
+        scheduled_since: SystemTime,
+        key: DeliveryKey,
+        body: Bytes,
+        received_at: SystemTime,
+    ) -> Self {
+        Self { id, attempt, try_number, scheduled_since, key, body, received_at }
+    }
+}
+
+impl fmt::Debug for Taken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Taken")
+            .field("id", &self.id)
+            .field("attempt", &self.attempt)
+            .field("try_number", &self.try_number)
+            .field("scheduled_since", &self.scheduled_since)
+            .field("key", &self.key)
+            .field("len", &self.body.len())
+            .field("received_at", &self.received_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How a taken entry ends its attempt.
@@ -107,7 +151,7 @@ pub enum State {
     Taken,
     /// Processed, kept for duplicate suppression until purged.
     Done,
-    /// A dead letter, kept until replayed or purged.
+    /// A dead letter, kept with its reason until it is replayed.
     Dead,
 }
 

@@ -12,8 +12,7 @@
 //!   attempt;
 //! - **done**: processed; kept for the retention, so that a duplicate is
 //!   recognized also after a restart;
-//! - **dead**: a dead letter, kept with its reason until it is replayed or
-//!   purged.
+//! - **dead**: a dead letter, kept with its reason until it is replayed.
 //!
 //! A worker settles what it took with the attempt it took: a worker whose
 //! lease ran out, and whose entry another worker took since, settles
@@ -34,6 +33,7 @@
 //! The embedded engine is SQLite ([`SqliteInbox`], feature `sqlite`);
 //! Redis Streams is the next.
 
+mod attempt;
 mod backoff;
 mod entry;
 #[cfg(feature = "sqlite")]
@@ -50,7 +50,7 @@ pub use entry::{Appended, Entry, EntryId, NewEntry, Replay, Settle, State, Stats
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteInbox;
-pub use worker::{DEFAULT_RETENTION, Workers};
+pub use worker::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_RETENTION, Workers};
 
 use super::error::BoxError;
 

@@ -3,7 +3,7 @@
 //! rules), and settle them: done, again later on a backoff, or a dead letter.
 
 use std::collections::HashMap;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,11 +11,9 @@ use std::time::{Duration, SystemTime};
 use tokio::task::{Id, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::attempt::process;
 use super::{Backoff, EntryId, Inbox, InboxError, Settle, Taken};
-use crate::Event;
-use crate::delivery::handler::handle;
-use crate::delivery::run::{Panicked, poll_catching};
-use crate::delivery::{Delivery, Handler, ReplayWindow};
+use crate::delivery::{Handler, ReplayWindow};
 
 /// How long done entries are kept by default, so that a duplicate is
 /// recognized: 7 days, far beyond FoxReach's last retry (36 minutes after
@@ -36,17 +34,34 @@ pub struct Workers<H, I> {
     concurrency: usize,
     idle: Duration,
     retention: Duration,
+    attempt_timeout: Duration,
 }
 
-/// What a worker holds while a handler runs: the entry and its attempt.
-type Held = HashMap<Id, (EntryId, u32)>;
+/// The handlers a worker runs, by task: the entry and the attempt each
+/// settles with; and what finished but is not settled yet.
+#[derive(Default)]
+struct Pool {
+    running: JoinSet<Settle>,
+    held: HashMap<Id, (EntryId, u32)>,
+    unsettled: Vec<(EntryId, u32, Settle)>,
+}
+
+/// The longest wait between looks while the inbox keeps failing.
+const MAX_REST: Duration = Duration::from_secs(5);
+
+/// The shortest lease: renewals come every third of it.
+const MIN_LEASE: Duration = Duration::from_millis(100);
+
+/// How long one attempt may run by default: 5 minutes.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
     /// Workers for `handler` on `inbox`: 16 handlers at once, a lease of
     /// 60 seconds (renewed every 20 while a handler runs),
     /// [`Backoff::DEFAULT`], no replay window, done entries kept for
-    /// [`DEFAULT_RETENTION`], and a look for due entries at least every
-    /// 200 ms (at once when this process appends one).
+    /// [`DEFAULT_RETENTION`], attempts cut at [`DEFAULT_ATTEMPT_TIMEOUT`],
+    /// and a look for due entries at least every 200 ms (at once when this
+    /// process appends one).
     #[must_use]
     pub fn new(handler: H, inbox: I) -> Self {
         Self {
@@ -58,10 +73,13 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
             concurrency: 16,
             idle: Duration::from_millis(200),
             retention: DEFAULT_RETENTION,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
         }
     }
 
-    /// Refuses (as dead letters) deliveries outside `window`.
+    /// Refuses (as dead letters) deliveries whose signed timestamp was
+    /// outside `window` when they arrived (not when they are tried: a retry
+    /// a day later is not a replay).
     #[must_use]
     pub fn replay_window(mut self, window: ReplayWindow) -> Self {
         self.window = Some(window);
@@ -75,11 +93,22 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
         self
     }
 
-    /// Holds each taken entry for `lease`, renewed every third of it while
-    /// its handler runs; a worker that dies leaves it due after that.
+    /// Holds each taken entry for `lease` (at least 100 ms), renewed every
+    /// third of it while its handler runs; a worker that dies leaves it due
+    /// after that.
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
+        self.lease = lease.max(MIN_LEASE);
+        self
+    }
+
+    /// Cuts an attempt whose handler runs longer than `timeout` (the handler
+    /// is dropped, cancelled at its next `.await`), counted as a retryable
+    /// failure, so that a handler that never returns cannot hold a worker's
+    /// place forever.
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
         self
     }
 
@@ -116,35 +145,48 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
     ///
     /// # Errors
     ///
-    /// [`InboxError`] if the inbox could not be read or written. Entries it
-    /// took and could not settle are due again when their lease ends.
+    /// [`InboxError`] if the inbox could not be read or written (the first
+    /// such error). The handlers it started still run to their end; what it
+    /// could not settle is due again when its lease ends.
     pub async fn run_once(&self) -> Result<usize, InboxError> {
-        let mut running = JoinSet::new();
-        let mut held = Held::new();
-        let count = self.fill(&mut running, &mut held).await?;
+        let mut pool = Pool::default();
+        let count = self.fill(&mut pool).await?;
         let mut renewal = self.renewal();
-        while !held.is_empty() {
-            tokio::select! {
-                Some(finished) = running.join_next_with_id() => self.settle(finished, &mut running, &mut held, false).await?,
-                _ = renewal.tick() => self.renew(&held).await?,
+        let mut first_error = None;
+        while !pool.held.is_empty() {
+            let outcome = tokio::select! {
+                Some(finished) = pool.running.join_next_with_id() => {
+                    self.collect(&mut pool, finished);
+                    self.flush(&mut pool, false).await
+                }
+                _ = renewal.tick() => self.renew(&pool).await,
+            };
+            if let Err(error) = outcome {
+                first_error.get_or_insert(error);
             }
         }
-        Ok(count)
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(count),
+        }
     }
 
     /// Runs until `stop` resolves: takes due entries whenever fewer than
     /// the concurrency are running, settles each as it finishes, renews the
     /// leases of the others, and purges done entries past the retention.
     /// Once `stop` resolves it takes nothing more and lets the running
-    /// handlers finish for up to `grace`; what is still running then is
-    /// left taken, due again when its lease ends (at the next start).
-    /// Inbox errors are logged and retried.
+    /// handlers finish for up to `grace`; the handlers still running then
+    /// are dropped (cancelled at their next `.await`) and their entries left
+    /// taken, due again when their lease ends (at the next start).
+    /// Inbox errors are logged and retried, waiting longer after each one in
+    /// a row (up to 5 seconds); settlements that failed are kept and sent
+    /// again.
     pub async fn run(&self, stop: impl Future<Output = ()>, grace: Duration) {
         let mut stop = pin!(stop);
-        let mut running = JoinSet::new();
-        let mut held = Held::new();
+        let mut pool = Pool::default();
         let mut renewal = self.renewal();
         let mut next_purge = Instant::now();
+        let mut failures = 0u32;
         // Whether to look for due entries at the top of the loop; not after
         // a settle, which took them in the same step.
         let mut look = true;
@@ -153,53 +195,70 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
                 self.purge().await;
                 next_purge = Instant::now() + PURGE_EVERY;
             }
-            if look
-                && held.len() < self.concurrency
-                && let Err(error) = self.fill(&mut running, &mut held).await
-            {
-                log_error(&error);
+            let mut outcome = Ok(());
+            if !pool.unsettled.is_empty() {
+                outcome = self.flush(&mut pool, false).await;
+            }
+            if outcome.is_ok() && look && pool.held.len() < self.concurrency {
+                outcome = self.fill(&mut pool).await.map(drop);
             }
             look = true;
+            let rest = self.rest(&mut failures, outcome);
             tokio::select! {
-                Some(finished) = running.join_next_with_id() => {
+                Some(finished) = pool.running.join_next_with_id() => {
                     look = false;
-                    if let Err(error) = self.settle(finished, &mut running, &mut held, true).await {
-                        log_error(&error);
-                    }
+                    self.collect(&mut pool, finished);
+                    let outcome = self.flush(&mut pool, true).await;
+                    self.rest(&mut failures, outcome);
                 }
-                _ = renewal.tick(), if !held.is_empty() => {
-                    if let Err(error) = self.renew(&held).await {
-                        log_error(&error);
-                    }
+                _ = renewal.tick(), if !pool.held.is_empty() => {
+                    let outcome = self.renew(&pool).await;
+                    self.rest(&mut failures, outcome);
                 }
-                () = self.inbox.appended(), if held.len() < self.concurrency => {}
-                () = tokio::time::sleep(self.idle) => {}
+                () = self.inbox.appended(), if failures == 0 && pool.held.len() < self.concurrency => {}
+                () = tokio::time::sleep(rest) => {}
                 () = &mut stop => break,
             }
         }
         let finish = async {
-            while !held.is_empty() {
-                tokio::select! {
-                    Some(finished) = running.join_next_with_id() => {
-                        if let Err(error) = self.settle(finished, &mut running, &mut held, false).await {
-                            log_error(&error);
-                        }
+            while !pool.held.is_empty() || !pool.unsettled.is_empty() {
+                let outcome = tokio::select! {
+                    Some(finished) = pool.running.join_next_with_id() => {
+                        self.collect(&mut pool, finished);
+                        self.flush(&mut pool, false).await
                     }
-                    _ = renewal.tick() => {
-                        if let Err(error) = self.renew(&held).await {
-                            log_error(&error);
-                        }
-                    }
-                }
+                    _ = renewal.tick() => self.renew(&pool).await,
+                    () = tokio::time::sleep(self.idle), if pool.held.is_empty() => self.flush(&mut pool, false).await,
+                };
+                self.rest(&mut failures, outcome);
             }
         };
         if tokio::time::timeout(grace, finish).await.is_err() {
             tracing::warn!(
                 target: "foxreach_webhooks::inbox",
-                still_running = held.len(),
-                "the grace period ended with handlers still running; their entries are due again when their leases end",
+                still_running = pool.held.len(),
+                "the grace period ended with handlers still running; they are cancelled and their entries are due again when their leases end",
             );
         }
+    }
+
+    /// Counts a failure in a row (logged), or ends the run of them; how long
+    /// to wait before looking again.
+    fn rest(&self, failures: &mut u32, outcome: Result<(), InboxError>) -> Duration {
+        match outcome {
+            Ok(()) => *failures = 0,
+            Err(error) => {
+                *failures = failures.saturating_add(1);
+                tracing::error!(
+                    target: "foxreach_webhooks::inbox",
+                    %error,
+                    failures_in_a_row = *failures,
+                    "the inbox failed; trying again",
+                );
+            }
+        }
+        let doubled = self.idle.saturating_mul(2u32.saturating_pow(*failures));
+        if *failures == 0 { self.idle } else { doubled.min(MAX_REST) }
     }
 
     fn renewal(&self) -> tokio::time::Interval {
@@ -210,60 +269,93 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
     }
 
     /// Takes what is due, up to the free places, and starts its handlers.
-    async fn fill(&self, running: &mut JoinSet<Settle>, held: &mut Held) -> Result<usize, InboxError> {
-        let taken = self.inbox.take(self.concurrency - held.len(), self.lease).await?;
-        Ok(self.start(taken, running, held))
+    async fn fill(&self, pool: &mut Pool) -> Result<usize, InboxError> {
+        let taken = self.inbox.take(self.concurrency - pool.held.len(), self.lease).await?;
+        Ok(self.start(pool, taken))
     }
 
-    fn start(&self, taken: Vec<Taken>, running: &mut JoinSet<Settle>, held: &mut Held) -> usize {
+    fn start(&self, pool: &mut Pool, taken: Vec<Taken>) -> usize {
         let count = taken.len();
         for entry in taken {
-            let (handler, window, backoff) = (Arc::clone(&self.handler), self.window, self.backoff);
+            // This worker's own lease ran out while the handler still runs
+            // (renewals failed, or the clock jumped), and it took the entry
+            // again: the running handler goes on under the new attempt
+            // rather than a second one starting beside it.
+            if let Some(place) = pool.held.values_mut().find(|(id, _)| *id == entry.id) {
+                tracing::warn!(
+                    target: "foxreach_webhooks::inbox",
+                    entry = %entry.id,
+                    key = %entry.key,
+                    "an entry's lease ran out while its handler was running here; it goes on under the new attempt",
+                );
+                place.1 = entry.attempt;
+                continue;
+            }
+            let (handler, window, backoff, timeout) =
+                (Arc::clone(&self.handler), self.window, self.backoff, self.attempt_timeout);
             let place = (entry.id, entry.attempt);
-            let task = running.spawn(async move { process(&*handler, window, backoff, entry).await });
-            held.insert(task.id(), place);
+            let task = pool.running.spawn(async move { process(&*handler, window, backoff, timeout, entry).await });
+            pool.held.insert(task.id(), place);
         }
         count
     }
 
-    /// Settles the handler that `finished`, with every other one finished
-    /// by now, in one write; with `refill`, the same write takes due
-    /// entries for the free places, and their handlers start.
-    async fn settle(
-        &self,
-        finished: Result<(Id, Settle), tokio::task::JoinError>,
-        running: &mut JoinSet<Settle>,
-        held: &mut Held,
-        refill: bool,
-    ) -> Result<(), InboxError> {
-        let mut settled = Vec::new();
+    /// Moves the handler that `finished`, and every other one finished by
+    /// now, from held to unsettled.
+    fn collect(&self, pool: &mut Pool, finished: Result<(Id, Settle), tokio::task::JoinError>) {
         let mut next = Some(finished);
         while let Some(finished) = next {
             match finished {
                 Ok((task, how)) => {
-                    if let Some((id, attempt)) = held.remove(&task) {
-                        settled.push((id, attempt, how));
+                    if let Some((id, attempt)) = pool.held.remove(&task) {
+                        pool.unsettled.push((id, attempt, how));
                     }
                 }
-                // `process` catches the handler's panics, so this is a task
-                // cancelled by the runtime shutting down: its entry is left
-                // to its lease.
                 Err(error) => {
-                    held.remove(&error.id());
+                    let held = pool.held.remove(&error.id());
+                    // `process` catches the handler's panics: this is a bug
+                    // of this crate's, or a task cancelled by the runtime
+                    // shutting down. Either way the entry is left to its lease.
+                    if error.is_panic() {
+                        tracing::error!(
+                            target: "foxreach_webhooks::inbox",
+                            entry = ?held.map(|(id, _)| id.0),
+                            "a worker task panicked outside the handler; its entry is due again when its lease ends",
+                        );
+                    }
                 }
             }
-            next = running.try_join_next_with_id();
+            next = pool.running.try_join_next_with_id();
         }
-        if !refill {
-            return self.inbox.settle(settled).await;
-        }
-        let taken = self.inbox.settle_and_take(settled, self.concurrency - held.len(), self.lease).await?;
-        self.start(taken, running, held);
-        Ok(())
     }
 
-    async fn renew(&self, held: &Held) -> Result<(), InboxError> {
-        self.inbox.renew(held.values().copied().collect(), self.lease).await
+    /// Settles what finished in one write; with `refill`, the same write
+    /// takes due entries for the free places, and their handlers start. What
+    /// could not be settled is kept for the next flush.
+    async fn flush(&self, pool: &mut Pool, refill: bool) -> Result<(), InboxError> {
+        let settled = std::mem::take(&mut pool.unsettled);
+        let outcome = if refill {
+            let free = self.concurrency - pool.held.len();
+            match self.inbox.settle_and_take(settled.clone(), free, self.lease).await {
+                Ok(taken) => {
+                    self.start(pool, taken);
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            }
+        } else if settled.is_empty() {
+            return Ok(());
+        } else {
+            self.inbox.settle(settled.clone()).await
+        };
+        if outcome.is_err() {
+            pool.unsettled = settled;
+        }
+        outcome
+    }
+
+    async fn renew(&self, pool: &Pool) -> Result<(), InboxError> {
+        self.inbox.renew(pool.held.values().copied().collect(), self.lease).await
     }
 
     async fn purge(&self) {
@@ -280,60 +372,4 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
 
 fn log_error(error: &InboxError) {
     tracing::error!(target: "foxreach_webhooks::inbox", %error, "the inbox failed; trying again");
-}
-
-/// One entry's attempt: parse, check, handle, and say how it ends (logged
-/// unless it is done: the entry's id and key, never its body).
-async fn process<H: Handler>(handler: &H, window: Option<ReplayWindow>, backoff: Backoff, entry: Taken) -> Settle {
-    let (id, key, attempt) = (entry.id, entry.key, entry.attempt);
-    let settle = attempt_once(handler, window, backoff, entry).await;
-    match &settle {
-        Settle::Done => {}
-        Settle::RetryAt(at, reason) => {
-            let after = at.duration_since(SystemTime::now()).unwrap_or_default();
-            tracing::warn!(
-                target: "foxreach_webhooks::inbox",
-                entry = %id,
-                key = %key,
-                attempt,
-                retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
-                reason = %reason,
-                "handler failed; the entry is tried again later",
-            );
-        }
-        Settle::Dead(reason) => tracing::error!(
-            target: "foxreach_webhooks::inbox",
-            entry = %id,
-            key = %key,
-            attempt,
-            reason = %reason,
-            "the entry is a dead letter; `foxreach-webhooks inbox replay` runs it again",
-        ),
-    }
-    settle
-}
-
-async fn attempt_once<H: Handler>(handler: &H, window: Option<ReplayWindow>, backoff: Backoff, entry: Taken) -> Settle {
-    let event = match Event::from_slice_lenient(&entry.body) {
-        Ok(event) => event,
-        Err(error) => return Settle::Dead(format!("not a FoxReach event: {error}")),
-    };
-    if let Some(window) = window
-        && let Err(stale) = window.check(&event.timestamp)
-    {
-        return Settle::Dead(stale.to_string());
-    }
-    let Event { timestamp, data, .. } = event;
-    let delivery = Delivery { timestamp: &timestamp, body: &entry.body, key: entry.key };
-    let mut handled = pin!(handle(handler, data, delivery));
-    let failure = match poll_fn(|cx| poll_catching(handled.as_mut(), cx)).await {
-        Ok(Ok(())) => return Settle::Done,
-        Ok(Err(error)) if !error.is_retryable() => return Settle::Dead(error.source().to_string()),
-        Ok(Err(error)) => error.source().to_string(),
-        Err(Panicked) => "the handler panicked".to_owned(),
-    };
-    match backoff.next(entry.try_number, entry.scheduled_since, SystemTime::now()) {
-        Some(at) => Settle::RetryAt(at, failure),
-        None => Settle::Dead(format!("gave up after {} attempts: {failure}", entry.try_number)),
-    }
 }

@@ -12,16 +12,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 use tokio::sync::Notify;
+use writer::Access;
 
+use super::backoff::later;
 use super::{Appended, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
 
 /// The durable inbox in a SQLite file (feature `sqlite`): see [`Inbox`]
 /// for its states.
 ///
 /// Every operation goes to one writer thread, which takes whatever has
-/// arrived (up to 512 operations), applies each in a savepoint of one
-/// transaction, commits, and only then answers each caller: an
-/// [`append`](Inbox::append) that returned is on disk. Cloning shares the
+/// arrived (up to 512 operations), applies them in one transaction (each
+/// that writes with several statements in a savepoint of its own), commits,
+/// and only then answers each caller: an [`append`](Inbox::append) that
+/// returned is on disk. Past 4,096 operations waiting, an append fails at
+/// once (the receiver answers `503`). Cloning shares the
 /// writer; the thread ends when the last clone is dropped.
 ///
 /// Several processes may open one file (the command-line tool beside a
@@ -37,7 +41,9 @@ pub struct SqliteInbox {
 
 impl SqliteInbox {
     /// Opens the inbox in the file at `path`, creating the file if there is
-    /// none.
+    /// none (on Unix readable by its owner alone: it holds FoxReach's data
+    /// about your leads; SQLite gives its `-wal` and `-shm` files the same
+    /// mode). The inbox's tables are created only in an empty file.
     ///
     /// # Errors
     ///
@@ -45,6 +51,8 @@ impl SqliteInbox {
     /// SQLite database, is locked by another process for more than 5
     /// seconds, or holds an inbox of another schema version.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, InboxError> {
+        let path = path.as_ref();
+        create_private(path).map_err(InboxError::new)?;
         Self::start(Connection::open(path).map_err(InboxError::new)?, true)
     }
 
@@ -61,7 +69,7 @@ impl SqliteInbox {
         if !path.is_file() {
             return Err(InboxError::new(format!("there is no inbox at {}", path.display())));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         Self::start(Connection::open_with_flags(path, flags).map_err(InboxError::new)?, false)
     }
 
@@ -83,11 +91,18 @@ impl SqliteInbox {
         &self,
         work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, InboxError> {
-        self.writer.run(work).await
+        self.writer.run(Access::Write, work).await
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, InboxError> {
+        self.writer.run(Access::Read, work).await
     }
 
     pub(super) async fn take_at(&self, max: usize, lease: Duration, now: SystemTime) -> Result<Vec<Taken>, InboxError> {
-        let (now, lease_end) = (millis(now), millis(now + lease));
+        let (now, lease_end) = (millis(now), millis(later(now, lease)));
         self.run(move |transaction| sql::take(transaction, max, lease_end, now)).await
     }
 
@@ -106,7 +121,7 @@ impl SqliteInbox {
         lease: Duration,
         now: SystemTime,
     ) -> Result<(), InboxError> {
-        let lease_end = millis(now + lease);
+        let lease_end = millis(later(now, lease));
         self.run(move |transaction| sql::renew(transaction, &held, lease_end)).await
     }
 
@@ -118,7 +133,7 @@ impl SqliteInbox {
 
 impl Inbox for SqliteInbox {
     async fn append(&self, entry: NewEntry) -> Result<Appended, InboxError> {
-        let appended = self.writer.run_one_statement(move |transaction| sql::append(transaction, &entry)).await?;
+        let appended = self.writer.run(Access::WriteOne, move |transaction| sql::append(transaction, &entry)).await?;
         if let Appended::New(_) = appended {
             self.appended.notify_one();
         }
@@ -148,7 +163,7 @@ impl Inbox for SqliteInbox {
         lease: Duration,
     ) -> Result<Vec<Taken>, InboxError> {
         let now = SystemTime::now();
-        let (now, lease_end) = (millis(now), millis(now + lease));
+        let (now, lease_end) = (millis(now), millis(later(now, lease)));
         self.run(move |transaction| {
             sql::settle(transaction, settled, now)?;
             sql::take(transaction, max, lease_end, now)
@@ -157,15 +172,15 @@ impl Inbox for SqliteInbox {
     }
 
     async fn stats(&self) -> Result<Stats, InboxError> {
-        self.run(sql::stats).await
+        self.read(sql::stats).await
     }
 
     async fn list(&self, state: Option<State>, after: Option<EntryId>, limit: usize) -> Result<Vec<Entry>, InboxError> {
-        self.run(move |transaction| sql::list(transaction, state, after, limit)).await
+        self.read(move |transaction| sql::list(transaction, state, after, limit)).await
     }
 
     async fn entry(&self, id: EntryId) -> Result<Option<Entry>, InboxError> {
-        self.run(move |transaction| sql::entry(transaction, id)).await
+        self.read(move |transaction| sql::entry(transaction, id)).await
     }
 
     async fn replay(&self, which: Replay) -> Result<u64, InboxError> {
@@ -175,6 +190,19 @@ impl Inbox for SqliteInbox {
     async fn purge(&self, done_before: SystemTime) -> Result<u64, InboxError> {
         let before = millis(done_before);
         self.run(move |transaction| sql::purge(transaction, before)).await
+    }
+}
+
+/// Creates the file at `path` if there is none, with mode 0600 on Unix.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
     }
 }
 

@@ -70,19 +70,19 @@ fn state(code: i64) -> rusqlite::Result<State> {
 pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result<()> {
     connection.busy_timeout(Duration::from_secs(5))?;
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let tables: i64 =
-        connection.query_row("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'entries'", [], |row| row.get(0))?;
+    let objects: i64 = connection.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| row.get(0))?;
     // Checked before anything is written: the file may be someone else's.
-    match (version, tables) {
+    match (version, objects) {
         (VERSION, _) => {}
+        // The schema and its version in one transaction: a crash between
+        // them would leave a file that is neither empty nor an inbox.
         (0, 0) if create => {
-            connection.execute_batch(SCHEMA)?;
-            connection.pragma_update(None, "user_version", VERSION)?;
+            connection.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {VERSION}; COMMIT;"))?;
         }
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-            Some(match (version, tables) {
-                (0, 0) => "not an inbox: the file holds no inbox table".to_owned(),
+            Some(match version {
+                0 => "not an inbox: the file is another database, or holds no inbox table".to_owned(),
                 _ => format!("not an inbox of schema version {VERSION} (user_version {version})"),
             }),
         ))?,

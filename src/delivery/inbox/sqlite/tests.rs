@@ -271,3 +271,37 @@ fn open_existing_creates_nothing_and_writes_nothing_into_another_file() {
     assert!(SqliteInbox::open(&text).is_err(), "open refuses it too");
     std::fs::remove_dir_all(&folder).expect("cleans up");
 }
+
+#[test]
+fn open_refuses_another_applications_database_and_leaves_it_alone() {
+    let folder = std::env::temp_dir().join(format!("foxreach-inbox-foreign-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    let path = folder.join("app.sqlite3");
+    Connection::open(&path).expect("creates").execute_batch("CREATE TABLE t (x)").expect("a table");
+    let refused = SqliteInbox::open(&path).expect_err("not an inbox");
+    assert!(refused.to_string().contains("not an inbox"), "{refused}");
+    let connection = Connection::open(&path).expect("opens");
+    let names: Vec<String> = connection
+        .prepare("SELECT name FROM sqlite_schema")
+        .expect("a statement")
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    assert_eq!(names, ["t"], "no table added");
+    let mode: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0)).expect("a mode");
+    assert_eq!(mode, "delete", "not switched to WAL");
+    std::fs::remove_dir_all(&folder).expect("cleans up");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_inbox_file_is_readable_by_its_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = std::env::temp_dir().join(format!("foxreach-inbox-mode-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    let path = folder.join("inbox.sqlite3");
+    drop(SqliteInbox::open(&path).expect("opens"));
+    assert_eq!(std::fs::metadata(&path).expect("there").permissions().mode() & 0o777, 0o600);
+    std::fs::remove_dir_all(&folder).expect("cleans up");
+}

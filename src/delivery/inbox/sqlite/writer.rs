@@ -1,5 +1,7 @@
 //! The one thread that writes: it batches what has arrived into one
-//! transaction and answers only after the commit.
+//! transaction and answers only after the commit. A batch of reads only
+//! takes no write lock, so that the command-line tool looking at a running
+//! receiver's inbox never holds up its appends.
 
 use std::sync::mpsc;
 use std::thread;
@@ -12,10 +14,32 @@ use crate::delivery::inbox::InboxError;
 /// The most operations one transaction takes.
 const MAX_BATCH: usize = 512;
 
+/// The most operations waiting for the writer: past it, an append is
+/// refused (the receiver answers `503`) instead of memory growing with
+/// bodies while the disk is slower than the requests.
+const MAX_QUEUED: usize = 4096;
+
+/// What an operation does to the file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    /// Only reads.
+    Read,
+    /// Writes with one statement, which SQLite applies whole or not at
+    /// all: no savepoint needed (an append, the hot path).
+    WriteOne,
+    /// Writes with several statements, in a savepoint of its own, so that
+    /// it takes effect whole or not at all whatever the others do.
+    Write,
+}
+
 /// An operation: it runs in the transaction (or hears why there is none),
 /// and gives back what answers its caller once the commit's fate is known
 /// (`None` if it committed).
-type Job = Box<dyn FnOnce(Result<&Transaction<'_>, &Failed>) -> Answer + Send>;
+struct Job {
+    writes: bool,
+    run: Run,
+}
+type Run = Box<dyn FnOnce(Result<&Transaction<'_>, &Failed>) -> Answer + Send>;
 type Answer = Box<dyn FnOnce(Option<&Failed>) + Send>;
 
 /// A `BEGIN` or `COMMIT` that failed, told to every operation of its batch,
@@ -41,12 +65,12 @@ impl Failed {
 /// The way to the writer thread.
 #[derive(Clone, Debug)]
 pub(super) struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
 }
 
 impl Writer {
     pub(super) fn start(connection: Connection) -> Result<Self, InboxError> {
-        let (jobs, incoming) = mpsc::channel();
+        let (jobs, incoming) = mpsc::sync_channel(MAX_QUEUED);
         thread::Builder::new()
             .name("foxreach-inbox".to_owned())
             .spawn(move || write(connection, &incoming))
@@ -54,34 +78,17 @@ impl Writer {
         Ok(Self { jobs })
     }
 
-    /// Runs `work` in the next transaction, in a savepoint of its own; its
-    /// result once committed.
+    /// Runs `work` in the next transaction, as `access` says; its result
+    /// once committed.
     pub(super) async fn run<T: Send + 'static>(
         &self,
+        access: Access,
         work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<T, InboxError> {
-        self.submit(work, true).await
-    }
-
-    /// As [`run`](Self::run), for `work` that writes with one statement,
-    /// which SQLite applies whole or not at all: no savepoint needed (an
-    /// append, the hot path).
-    pub(super) async fn run_one_statement<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<T, InboxError> {
-        self.submit(work, false).await
-    }
-
-    async fn submit<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
-        savepoint: bool,
     ) -> Result<T, InboxError> {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |transaction| {
+        let run: Run = Box::new(move |transaction| {
             let result = match transaction {
-                Ok(transaction) if savepoint => in_savepoint(transaction, work).map_err(InboxError::new),
+                Ok(transaction) if access == Access::Write => in_savepoint(transaction, work).map_err(InboxError::new),
                 Ok(transaction) => work(transaction).map_err(InboxError::new),
                 Err(failed) => Err(failed.to_error()),
             };
@@ -94,7 +101,13 @@ impl Writer {
                 let _ = reply.send(result);
             })
         });
-        self.jobs.send(job).map_err(|_| stopped())?;
+        let job = Job { writes: access != Access::Read, run };
+        self.jobs.try_send(job).map_err(|error| match error {
+            mpsc::TrySendError::Full(_) => {
+                InboxError::new(format!("the inbox is busy: {MAX_QUEUED} operations wait for the disk"))
+            }
+            mpsc::TrySendError::Disconnected(_) => stopped(),
+        })?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -135,16 +148,21 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
             }
         }
         // IMMEDIATE: take the write lock at the start, so that another process
-        // (the command-line tool) makes this wait, not fail half way.
-        let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
+        // (the command-line tool) makes this wait, not fail half way. Reads
+        // alone take none: in WAL they see the last commit, blocking nobody.
+        let behavior = match batch.iter().any(|job| job.writes) {
+            true => TransactionBehavior::Immediate,
+            false => TransactionBehavior::Deferred,
+        };
+        let transaction = match connection.transaction_with_behavior(behavior) {
             Ok(transaction) => transaction,
             Err(error) => {
                 let failed = Failed::new("no transaction", &error);
-                batch.into_iter().for_each(|job| job(Err(&failed))(None));
+                batch.into_iter().for_each(|job| (job.run)(Err(&failed))(None));
                 continue;
             }
         };
-        let answers: Vec<Answer> = batch.into_iter().map(|job| job(Ok(&transaction))).collect();
+        let answers: Vec<Answer> = batch.into_iter().map(|job| (job.run)(Ok(&transaction))).collect();
         match transaction.commit() {
             Ok(()) => answers.into_iter().for_each(|answer| answer(None)),
             Err(error) => {

@@ -1,0 +1,87 @@
+//! One attempt at one entry: parse, check, handle, and say how it ends.
+
+use std::future::poll_fn;
+use std::pin::pin;
+use std::time::{Duration, SystemTime};
+
+use super::{Backoff, Settle, Taken};
+use crate::Event;
+use crate::delivery::handler::handle;
+use crate::delivery::run::{Panicked, poll_catching};
+use crate::delivery::{Delivery, Handler, ReplayWindow};
+
+/// One entry's attempt: parse, check, handle, and say how it ends (logged
+/// unless it is done: the entry's id and key, never its body).
+pub(super) async fn process<H: Handler>(
+    handler: &H,
+    window: Option<ReplayWindow>,
+    backoff: Backoff,
+    timeout: Duration,
+    entry: Taken,
+) -> Settle {
+    let (id, key, attempt) = (entry.id, entry.key, entry.attempt);
+    let settle = attempt_once(handler, window, backoff, timeout, entry).await;
+    match &settle {
+        Settle::Done => {}
+        Settle::RetryAt(at, reason) => {
+            let after = at.duration_since(SystemTime::now()).unwrap_or_default();
+            tracing::warn!(
+                target: "foxreach_webhooks::inbox",
+                entry = %id,
+                key = %key,
+                attempt,
+                retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                reason = %reason,
+                "handler failed; the entry is tried again later",
+            );
+        }
+        Settle::Dead(reason) => tracing::error!(
+            target: "foxreach_webhooks::inbox",
+            entry = %id,
+            key = %key,
+            attempt,
+            reason = %reason,
+            "the entry is a dead letter; `foxreach-webhooks inbox replay` runs it again",
+        ),
+    }
+    settle
+}
+
+async fn attempt_once<H: Handler>(
+    handler: &H,
+    window: Option<ReplayWindow>,
+    backoff: Backoff,
+    timeout: Duration,
+    entry: Taken,
+) -> Settle {
+    if entry.try_number > backoff.max_tries() {
+        return Settle::Dead(format!(
+            "gave up after {} attempts, more than the schedule allows: the last ones did not finish \
+             (the process died or lost the entry's lease while handling it)",
+            entry.try_number - 1
+        ));
+    }
+    let event = match Event::from_slice_lenient(&entry.body) {
+        Ok(event) => event,
+        Err(error) => return Settle::Dead(format!("not a FoxReach event: {error}")),
+    };
+    if let Some(window) = window
+        && let Err(stale) = window.check_at(&event.timestamp, entry.received_at.into())
+    {
+        return Settle::Dead(stale.to_string());
+    }
+    let Event { timestamp, data, .. } = event;
+    let delivery = Delivery { timestamp: &timestamp, body: &entry.body, key: entry.key };
+    let mut handled = pin!(handle(handler, data, delivery));
+    let failure = match tokio::time::timeout(timeout, poll_fn(|cx| poll_catching(handled.as_mut(), cx))).await {
+        Ok(Ok(Ok(()))) => return Settle::Done,
+        Ok(Ok(Err(error))) if !error.is_retryable() => return Settle::Dead(error.source().to_string()),
+        Ok(Ok(Err(error))) => error.source().to_string(),
+        Ok(Err(Panicked)) => "the handler panicked".to_owned(),
+        Err(_) => format!("the handler ran past the attempt timeout of {} s and was cancelled", timeout.as_secs_f64()),
+    };
+    match backoff.next(entry.try_number, entry.scheduled_since, SystemTime::now()) {
+        Some(at) => Settle::RetryAt(at, failure),
+        None => Settle::Dead(format!("gave up after {} attempts: {failure}", entry.try_number)),
+    }
+}
