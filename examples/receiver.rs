@@ -57,7 +57,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let inbox = std::env::var("FOXREACH_INBOX").unwrap_or_else(|_| "foxreach-inbox.sqlite3".to_owned());
 
     if inbox != "memory" {
-        let inbox = SqliteInbox::open(&inbox).map_err(|error| format!("{inbox}: {error}"))?;
+        let inbox_path = inbox;
+        let inbox = SqliteInbox::open(&inbox_path).map_err(|error| format!("{inbox_path}: {error}"))?;
+        eprintln!("keeping deliveries in the inbox {inbox_path} (FOXREACH_INBOX=memory to process them in the request)");
         let workers = Workers::new(Printer::from_env(), inbox.clone());
         let (stop, stopped) = tokio::sync::watch::channel(());
         let running = tokio::spawn(async move {
@@ -69,6 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         running.await?;
         return Ok(());
     }
+    eprintln!("processing deliveries in the request, with no inbox (FOXREACH_INBOX=memory)");
     let dispatcher = Dispatcher::new(Printer::from_env());
     match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]

@@ -100,8 +100,18 @@ impl From<StateArg> for State {
     }
 }
 
+/// How long after a first failure FoxReach's last retry comes (1 + 5 + 30
+/// minutes): a done delivery purged sooner may be processed again.
+const FOXREACH_RETRIES: Duration = Duration::from_secs(36 * 60);
+
 pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
     let path = args.path;
+    // The receiver's own setting for "no inbox", exported in the same shell.
+    if path.as_os_str() == "memory" {
+        return Err(Failure::Inbox(
+            "FOXREACH_INBOX=memory: the receiver keeps no inbox in that mode; pass --path FILE to look at one".to_owned(),
+        ));
+    }
     // `open_existing` refuses a missing file too; saying so here names the
     // ways to point at the right one.
     if !path.is_file() {
@@ -178,6 +188,13 @@ pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
             let before = SystemTime::now().checked_sub(done_before).ok_or_else(|| {
                 Failure::Usage(format!("--done-before {} reaches before 1970", humantime::format_duration(done_before)))
             })?;
+            if done_before < FOXREACH_RETRIES {
+                eprintln!(
+                    "warning: --done-before {} is shorter than FoxReach's retries (36 minutes): a retry of a delivery \
+                     purged now would be processed again",
+                    humantime::format_duration(done_before)
+                );
+            }
             let purged = inbox.purge(before).await.map_err(fail)?;
             Ok(Report::new(
                 format!("purged {purged} done {} settled before {}\n", plural(purged), output::time(before)),

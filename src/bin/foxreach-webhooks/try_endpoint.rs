@@ -142,7 +142,9 @@ pub(crate) async fn send(args: SendArgs) -> Result<Report, Failure> {
         .body(Full::new(Bytes::from(body)))
         .map_err(|error| Failure::Usage(format!("cannot build a request to {url}: {error}")))?;
     let client = Client::builder(TokioExecutor::new()).build_http();
-    let unreachable = |error: &dyn std::fmt::Display| Failure::Io(format!("no answer from {url}: {error}"));
+    let unreachable = |error: &dyn std::fmt::Display| {
+        Failure::Io(format!("no answer from {url}: {error} (is the receiver running, on this port?)"))
+    };
     let answer = tokio::time::timeout(ANSWER_TIMEOUT, async {
         let response = client.request(request).await.map_err(|error| unreachable(&error))?;
         let status = response.status();
