@@ -59,7 +59,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if inbox != "memory" {
         let inbox_path = inbox;
         let inbox = SqliteInbox::open(&inbox_path).map_err(|error| format!("{inbox_path}: {error}"))?;
-        eprintln!("keeping deliveries in the inbox {inbox_path} (FOXREACH_INBOX=memory to process them in the request)");
+        eprintln!(
+            "keeping deliveries in the inbox {inbox_path} (FOXREACH_INBOX=memory to process them in the request)"
+        );
         let workers = Workers::new(Printer::from_env(), inbox.clone());
         let (stop, stopped) = tokio::sync::watch::channel(());
         let running = tokio::spawn(async move {

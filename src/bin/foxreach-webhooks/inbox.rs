@@ -109,7 +109,8 @@ pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
     // The receiver's own setting for "no inbox", exported in the same shell.
     if path.as_os_str() == "memory" {
         return Err(Failure::Inbox(
-            "FOXREACH_INBOX=memory: the receiver keeps no inbox in that mode; pass --path FILE to look at one".to_owned(),
+            "FOXREACH_INBOX=memory: the receiver keeps no inbox in that mode; pass --path FILE to look at one"
+                .to_owned(),
         ));
     }
     // `open_existing` refuses a missing file too; saying so here names the
