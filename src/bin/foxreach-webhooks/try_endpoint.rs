@@ -164,7 +164,7 @@ pub(crate) async fn send(args: SendArgs) -> Result<Report, Failure> {
         shown.push('\n');
         shown.push_str(&output::clean(&text, true));
     }
-    let json = json!({"url": url, "status": status.as_u16(), "reason": reason, "answer": text});
+    let json = json!({"url": url, "status": status.as_u16(), "status_text": reason, "answer": text});
     let report = Report::new(shown, json);
     Ok(if status.is_success() { report } else { report.negative() })
 }
