@@ -1,12 +1,13 @@
 //! The same receiver as `receiver`, on hyper alone (no axum): the same
-//! secret, port, route, handler and statuses, with the tower `receiver`
-//! service (`VerifySignatureLayer` around the dispatcher). Other methods on
+//! secret, port, route, inbox (`FOXREACH_INBOX`), handler and statuses,
+//! with the tower `receiver` service (`VerifySignatureLayer` around the
+//! inbox, or around the dispatcher with `FOXREACH_INBOX=memory`). Other methods on
 //! the route get `405` with `Allow: POST`, other paths `404`. On Ctrl-C or
 //! SIGTERM it stops accepting, lets the connections in flight finish, and
 //! waits up to 10 seconds for the handlers still running.
 //!
 //! ```text
-//! cargo run --features tower,delivery --example hyper_receiver
+//! cargo run --features tower,sqlite --example hyper_receiver
 //! ```
 
 mod common;
@@ -15,7 +16,8 @@ use std::pin::pin;
 
 use bytes::Bytes;
 use common::printer::Printer;
-use foxreach_webhooks::delivery::Dispatcher;
+use foxreach_webhooks::Verifier;
+use foxreach_webhooks::delivery::{Dispatcher, Receive};
 use foxreach_webhooks::http::tower::receiver;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{Either, Empty};
@@ -30,9 +32,21 @@ use tower::{ServiceExt, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = common::verifier()?;
+    if let Some((inbox, workers)) = common::inbox::open()? {
+        serve(verifier, inbox).await?;
+        return workers.stop().await;
+    }
     let dispatcher = Dispatcher::new(Printer::from_env());
+    serve(verifier, dispatcher.clone()).await?;
+    dispatcher.shutdown(common::SHUTDOWN_GRACE).await?;
+    Ok(())
+}
+
+/// Serves the webhook route until Ctrl-C or SIGTERM, then lets the
+/// connections in flight finish.
+async fn serve(verifier: Verifier, deliveries: impl Receive) -> Result<(), Box<dyn std::error::Error>> {
     // Only the webhook route is verified; anything else is refused plainly.
-    let webhook = receiver(verifier, dispatcher.clone());
+    let webhook = receiver(verifier, deliveries);
     let app = service_fn(move |request: Request<Incoming>| {
         let webhook = webhook.clone();
         async move {
@@ -63,7 +77,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     connections.shutdown().await;
-    dispatcher.shutdown(common::SHUTDOWN_GRACE).await?;
     Ok(())
 }
 

@@ -41,7 +41,6 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::printer::Printer;
 use foxreach_webhooks::Verifier;
-use foxreach_webhooks::delivery::inbox::{SqliteInbox, Workers};
 use foxreach_webhooks::delivery::{Dispatcher, Receive, SeenStore};
 use foxreach_webhooks::http::axum::router;
 use tower_http::timeout::TimeoutLayer;
@@ -54,26 +53,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let verifier = common::verifier()?;
     let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
-    let inbox = std::env::var("FOXREACH_INBOX").unwrap_or_else(|_| "foxreach-inbox.sqlite3".to_owned());
-
-    if inbox != "memory" {
-        let inbox_path = inbox;
-        let inbox = SqliteInbox::open(&inbox_path).map_err(|error| format!("{inbox_path}: {error}"))?;
-        eprintln!(
-            "keeping deliveries in the inbox {inbox_path} (FOXREACH_INBOX=memory to process them in the request)"
-        );
-        let workers = Workers::new(Printer::from_env(), inbox.clone());
-        let (stop, stopped) = tokio::sync::watch::channel(());
-        let running = tokio::spawn(async move {
-            let mut stopped = stopped;
-            workers.run(async move { stopped.changed().await.unwrap_or(()) }, common::SHUTDOWN_GRACE).await;
-        });
+    if let Some((inbox, workers)) = common::inbox::open()? {
         serve(verifier, inbox, timeout).await?;
-        stop.send(())?;
-        running.await?;
-        return Ok(());
+        return workers.stop().await;
     }
-    eprintln!("processing deliveries in the request, with no inbox (FOXREACH_INBOX=memory)");
     let dispatcher = Dispatcher::new(Printer::from_env());
     match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
