@@ -16,7 +16,11 @@
 //!
 //! A worker settles what it took with the attempt it took: a worker whose
 //! lease ran out, and whose entry another worker took since, settles
-//! nothing.
+//! nothing. Processing is therefore at least once: a worker that dies
+//! mid-handler, or cannot renew its lease for longer than the lease (the
+//! inbox unreachable), leaves the entry to be taken again, by a worker of
+//! another process even while the first handler still runs. Within one
+//! [`Workers`], an entry never runs twice at once.
 //!
 //! The HTTP glue takes an inbox wherever it takes a
 //! [`Dispatcher`](super::Dispatcher) (both implement
