@@ -10,17 +10,36 @@ use crate::delivery::handler::handle;
 use crate::delivery::run::{Panicked, poll_catching};
 use crate::delivery::{Delivery, Handler, ReplayWindow};
 
+/// What every attempt of one [`Workers`](super::Workers) follows, copied
+/// into each handler's task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Rules {
+    /// Deliveries outside it, when they arrived, are dead letters.
+    pub(super) window: Option<ReplayWindow>,
+    /// When a retryable failure is tried again.
+    backoff: Backoff,
+    /// `backoff.max_tries()`, counted once here rather than per attempt
+    /// (a schedule that never ends takes 10,000 steps to count).
+    max_tries: u32,
+    /// How long one attempt may run.
+    pub(super) timeout: Duration,
+}
+
+impl Rules {
+    pub(super) fn new(backoff: Backoff, timeout: Duration) -> Self {
+        Self { window: None, backoff, max_tries: backoff.max_tries(), timeout }
+    }
+
+    pub(super) fn backoff(&mut self, backoff: Backoff) {
+        (self.backoff, self.max_tries) = (backoff, backoff.max_tries());
+    }
+}
+
 /// One entry's attempt: parse, check, handle, and say how it ends (logged
 /// unless it is done: the entry's id and key, never its body).
-pub(super) async fn process<H: Handler>(
-    handler: &H,
-    window: Option<ReplayWindow>,
-    backoff: Backoff,
-    timeout: Duration,
-    entry: Taken,
-) -> Settle {
+pub(super) async fn process<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Settle {
     let (id, key, attempt) = (entry.id, entry.key, entry.attempt);
-    let settle = attempt_once(handler, window, backoff, timeout, entry).await;
+    let settle = attempt_once(handler, rules, entry).await;
     match &settle {
         Settle::Done => {}
         Settle::RetryAt(at, reason) => {
@@ -47,14 +66,9 @@ pub(super) async fn process<H: Handler>(
     settle
 }
 
-async fn attempt_once<H: Handler>(
-    handler: &H,
-    window: Option<ReplayWindow>,
-    backoff: Backoff,
-    timeout: Duration,
-    entry: Taken,
-) -> Settle {
-    if entry.try_number > backoff.max_tries() {
+async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Settle {
+    let Rules { window, backoff, max_tries, timeout } = rules;
+    if entry.try_number > max_tries {
         return Settle::Dead(format!(
             "gave up after {} attempts, more than the schedule allows: the last ones did not finish \
              (the process died or lost the entry's lease while handling it)",

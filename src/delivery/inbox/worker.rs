@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use tokio::task::{Id, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::attempt::process;
+use super::attempt::{Rules, process};
 use super::{Backoff, EntryId, Inbox, InboxError, Settle, Taken};
 use crate::delivery::{Handler, ReplayWindow};
 
@@ -28,13 +28,11 @@ const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
 pub struct Workers<H, I> {
     handler: Arc<H>,
     inbox: I,
-    window: Option<ReplayWindow>,
-    backoff: Backoff,
+    rules: Rules,
     lease: Duration,
     concurrency: usize,
     idle: Duration,
     retention: Duration,
-    attempt_timeout: Duration,
 }
 
 /// The handlers a worker runs, by task: the entry and the attempt each
@@ -67,13 +65,11 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
         Self {
             handler: Arc::new(handler),
             inbox,
-            window: None,
-            backoff: Backoff::DEFAULT,
+            rules: Rules::new(Backoff::DEFAULT, DEFAULT_ATTEMPT_TIMEOUT),
             lease: Duration::from_secs(60),
             concurrency: 16,
             idle: Duration::from_millis(200),
             retention: DEFAULT_RETENTION,
-            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
         }
     }
 
@@ -82,14 +78,14 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
     /// a day later is not a replay).
     #[must_use]
     pub fn replay_window(mut self, window: ReplayWindow) -> Self {
-        self.window = Some(window);
+        self.rules.window = Some(window);
         self
     }
 
     /// Retries on `backoff`.
     #[must_use]
     pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
+        self.rules.backoff(backoff);
         self
     }
 
@@ -108,7 +104,7 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
     /// place forever.
     #[must_use]
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = timeout;
+        self.rules.timeout = timeout;
         self
     }
 
@@ -291,10 +287,9 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
                 place.1 = entry.attempt;
                 continue;
             }
-            let (handler, window, backoff, timeout) =
-                (Arc::clone(&self.handler), self.window, self.backoff, self.attempt_timeout);
+            let (handler, rules) = (Arc::clone(&self.handler), self.rules);
             let place = (entry.id, entry.attempt);
-            let task = pool.running.spawn(async move { process(&*handler, window, backoff, timeout, entry).await });
+            let task = pool.running.spawn(async move { process(&*handler, rules, entry).await });
             pool.held.insert(task.id(), place);
         }
         count
