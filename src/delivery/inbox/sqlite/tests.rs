@@ -42,6 +42,24 @@ fn an_entry_goes_pending_taken_done_and_stays_a_duplicate() {
 }
 
 #[test]
+fn keys_that_share_their_first_bytes_are_told_apart_by_the_rest() {
+    block_on(async {
+        let inbox = SqliteInbox::in_memory().expect("opens");
+        let alike = |last: u8| {
+            let mut bytes = [7; 32];
+            bytes[31] = last;
+            NewEntry::new(DeliveryKey::new(bytes), Bytes::from_static(b"{}"), at(0))
+        };
+        let Appended::New(first) = inbox.append(alike(1)).await.expect("appends") else { panic!("new") };
+        let Appended::New(second) = inbox.append(alike(2)).await.expect("appends") else { panic!("new") };
+        assert_ne!(first, second);
+        assert_eq!(inbox.append(alike(2)).await.expect("appends"), Appended::Duplicate(second));
+        assert_eq!(inbox.append(alike(1)).await.expect("appends"), Appended::Duplicate(first));
+        assert_eq!(inbox.stats().await.expect("counts").pending, 2);
+    });
+}
+
+#[test]
 fn a_lease_that_ends_lets_another_worker_take_it_and_the_first_settles_nothing() {
     block_on(async {
         let inbox = SqliteInbox::in_memory().expect("opens");
