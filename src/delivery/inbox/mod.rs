@@ -40,6 +40,8 @@
 mod attempt;
 mod backoff;
 mod entry;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod worker;
@@ -51,6 +53,9 @@ use std::time::{Duration, SystemTime};
 
 pub use backoff::Backoff;
 pub use entry::{Appended, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::RedisInbox;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteInbox;

@@ -1,0 +1,229 @@
+//! WORK IN PROGRESS (issue 14, branch `redis-inbox`): the inbox on Redis
+//! Streams. Built: append, take, renew, settle, stats. Not yet: list,
+//! entry, replay, purge (they fail with an error), durability settings
+//! (`WAITAOF` / `appendfsync always`), stream trimming, the dead-letter
+//! stream's reader, the CLI's `--redis`, and every proof of issue 14. See
+//! `notes/redis-inbox-design.md`.
+
+mod scripts;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Value};
+
+use super::worker::DEFAULT_RETENTION;
+use super::{Appended, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
+use crate::delivery::DeliveryKey;
+
+/// The durable inbox in Redis Streams (feature `redis`, Redis 7.0 or later).
+#[derive(Clone)]
+pub struct RedisInbox {
+    connection: ConnectionManager,
+    prefix: String,
+    consumer: String,
+    retention: Duration,
+}
+
+impl std::fmt::Debug for RedisInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the connection: its address may hold a password.
+        f.debug_struct("RedisInbox")
+            .field("prefix", &self.prefix)
+            .field("consumer", &self.consumer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisInbox {
+    /// Connects to the Redis at `url`, with one-second timeouts, and creates
+    /// the stream and its consumer group if they are missing.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError`] if the URL is invalid or Redis cannot be reached (the
+    /// message never holds the URL, which may hold a password).
+    pub async fn connect(url: &str) -> Result<Self, InboxError> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(2);
+        let client = Client::open(url).map_err(InboxError::new)?;
+        let connection = client.get_connection_manager_with_config(config).await.map_err(InboxError::new)?;
+        let consumer = format!("{}-{}", std::process::id(), millis(SystemTime::now()));
+        let inbox = Self { connection, prefix: "foxreach:inbox:".to_owned(), consumer, retention: DEFAULT_RETENTION };
+        inbox.create_group().await?;
+        Ok(inbox)
+    }
+
+    async fn create_group(&self) -> Result<(), InboxError> {
+        let mut connection = self.connection.clone();
+        let created: Result<Value, _> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(format!("{}s", self.prefix))
+            .arg("workers")
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut connection)
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
+            Err(error) => Err(InboxError::new(error)),
+        }
+    }
+
+    fn script(&self, script: &str) -> redis::Cmd {
+        let mut command = redis::cmd("EVAL");
+        command.arg(script).arg(0).arg(&self.prefix);
+        command
+    }
+}
+
+fn millis(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn from_millis(at: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(at)
+}
+
+/// What the take script returns per entry: origin, attempt, try number,
+/// since, key, body, received at.
+type TakenRow = (String, u32, u32, u64, String, Vec<u8>, u64);
+
+/// A stream id `ms-seq` as a number: `ms << 20 | seq`.
+fn entry_id(id: &str) -> Result<EntryId, InboxError> {
+    let bad = || InboxError::new(format!("not a stream id: {id}"));
+    let (ms, seq) = id.split_once('-').ok_or_else(bad)?;
+    let (ms, seq): (i64, i64) = (ms.parse().map_err(|_| bad())?, seq.parse().map_err(|_| bad())?);
+    if seq >= 1 << 20 || ms >= 1 << 43 {
+        return Err(bad());
+    }
+    Ok(EntryId(ms << 20 | seq))
+}
+
+fn stream_id(id: EntryId) -> String {
+    format!("{}-{}", id.0 >> 20, id.0 & ((1 << 20) - 1))
+}
+
+fn optional(value: Option<&str>) -> String {
+    value.map_or_else(|| "-".to_owned(), |value| format!("={value}"))
+}
+
+impl Inbox for RedisInbox {
+    async fn append(&self, entry: NewEntry) -> Result<Appended, InboxError> {
+        let mut connection = self.connection.clone();
+        let (new, id): (i64, String) = self
+            .script(scripts::APPEND)
+            .arg(entry.key.to_hex())
+            .arg(&entry.body[..])
+            .arg(millis(entry.received_at))
+            .arg(optional(entry.event_type.as_deref()))
+            .arg(optional(entry.timestamp.as_deref()))
+            .query_async(&mut connection)
+            .await
+            .map_err(InboxError::new)?;
+        let id = entry_id(&id)?;
+        Ok(if new == 1 { Appended::New(id) } else { Appended::Duplicate(id) })
+    }
+
+    async fn take(&self, max: usize, lease: Duration) -> Result<Vec<Taken>, InboxError> {
+        let mut connection = self.connection.clone();
+        let rows: Vec<TakenRow> = self
+            .script(scripts::TAKE)
+            .arg(&self.consumer)
+            .arg(millis(SystemTime::now()))
+            .arg(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1))
+            .arg(max)
+            .query_async(&mut connection)
+            .await
+            .map_err(InboxError::new)?;
+        rows.into_iter()
+            .map(|(origin, attempt, try_number, since, key, body, received_at)| {
+                let key = DeliveryKey::from_signature(&key)
+                    .ok_or_else(|| InboxError::new("a stored key is not 64 hex digits"))?;
+                Ok(Taken::new(
+                    entry_id(&origin)?,
+                    (attempt, try_number),
+                    from_millis(since),
+                    key,
+                    Bytes::from(body),
+                    from_millis(received_at),
+                ))
+            })
+            .collect()
+    }
+
+    async fn renew(&self, held: Vec<(EntryId, u32)>, lease: Duration) -> Result<(), InboxError> {
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut connection = self.connection.clone();
+        let mut command = self.script(scripts::RENEW);
+        command
+            .arg(&self.consumer)
+            .arg(millis(SystemTime::now()))
+            .arg(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX));
+        for (id, attempt) in held {
+            command.arg(stream_id(id)).arg(attempt);
+        }
+        command.query_async::<Value>(&mut connection).await.map(drop).map_err(InboxError::new)
+    }
+
+    async fn settle(&self, settled: Vec<(EntryId, u32, Settle)>) -> Result<(), InboxError> {
+        if settled.is_empty() {
+            return Ok(());
+        }
+        let mut connection = self.connection.clone();
+        let mut command = self.script(scripts::SETTLE);
+        command.arg(millis(SystemTime::now())).arg(u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX));
+        let mut reasons = Vec::with_capacity(settled.len());
+        for (id, attempt, how) in settled {
+            command.arg(stream_id(id)).arg(attempt);
+            match how {
+                Settle::Done => {
+                    command.arg("done").arg(0);
+                    reasons.push(String::new());
+                }
+                Settle::RetryAt(at, reason) => {
+                    command.arg("retry").arg(millis(at));
+                    reasons.push(reason);
+                }
+                Settle::Dead(reason) => {
+                    command.arg("dead").arg(0);
+                    reasons.push(reason);
+                }
+            }
+        }
+        command.arg(reasons);
+        command.query_async::<Value>(&mut connection).await.map(drop).map_err(InboxError::new)
+    }
+
+    async fn stats(&self) -> Result<Stats, InboxError> {
+        let mut connection = self.connection.clone();
+        let oldest = SystemTime::now().checked_sub(self.retention).map_or(0, millis);
+        let (pending, taken, done, dead): (u64, u64, u64, u64) =
+            self.script(scripts::STATS).arg(oldest).query_async(&mut connection).await.map_err(InboxError::new)?;
+        let mut stats = Stats::default();
+        (stats.pending, stats.taken, stats.done, stats.dead) = (pending, taken, done, dead);
+        Ok(stats)
+    }
+
+    async fn list(&self, _: Option<State>, _: Option<EntryId>, _: usize) -> Result<Vec<Entry>, InboxError> {
+        Err(InboxError::new("RedisInbox::list is not built yet (issue 14, work in progress)"))
+    }
+
+    async fn entry(&self, _: EntryId) -> Result<Option<Entry>, InboxError> {
+        Err(InboxError::new("RedisInbox::entry is not built yet (issue 14, work in progress)"))
+    }
+
+    async fn replay(&self, _: Replay) -> Result<u64, InboxError> {
+        Err(InboxError::new("RedisInbox::replay is not built yet (issue 14, work in progress)"))
+    }
+
+    async fn purge(&self, _: SystemTime) -> Result<u64, InboxError> {
+        Err(InboxError::new("RedisInbox::purge is not built yet (issue 14, work in progress)"))
+    }
+}

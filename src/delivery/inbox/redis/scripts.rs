@@ -1,0 +1,138 @@
+//! The inbox's Lua scripts: each state change is one script, so that
+//! receivers and workers on several machines see it whole. Keys are built
+//! from the prefix (`ARGV[1]`), so this targets one Redis, not a cluster.
+//!
+//! Layout under prefix `P`:
+//! - `P s`: the work stream (group `workers`); each message is one attempt
+//!   schedule of an entry, its field `origin` naming the entry (`-`: itself);
+//! - `P e:<origin>`: the entry (a hash): `key`, `body`, `received_at`,
+//!   `event_type`, `timestamp`, `state`, `attempts`, `base`, `since`, `at`
+//!   (its current message), `reason`, `settled_at`, `due_at`;
+//! - `P k:<key hex>`: the entry of a duplicate key;
+//! - `P retry` (zset, due), `P done` and `P dead` (zsets, settled at);
+//! - `P n`: counts of pending and taken entries;
+//! - `P d`: the dead letters' stream.
+
+/// Appends unless the key is kept. ARGV: prefix, key hex, body, received
+/// at (ms), event type, timestamp (each `-` for none or `=` then the
+/// value). Returns `{1, id}` for new, `{0, id}` for a duplicate.
+pub(super) const APPEND: &str = r"
+local p = ARGV[1]
+local k = p .. 'k:' .. ARGV[2]
+local existing = redis.call('GET', k)
+if existing then return {0, existing} end
+local id = redis.call('XADD', p .. 's', '*', 'origin', '-')
+redis.call('HSET', p .. 'e:' .. id, 'key', ARGV[2], 'body', ARGV[3], 'received_at', ARGV[4],
+  'event_type', ARGV[5], 'timestamp', ARGV[6], 'state', 'pending', 'attempts', 0, 'base', 0,
+  'since', ARGV[4], 'at', id, 'due_at', ARGV[4])
+redis.call('SET', k, id)
+redis.call('HINCRBY', p .. 'n', 'pending', 1)
+return {1, id}
+";
+
+/// Takes up to `max` entries: due retries are queued again, messages idle
+/// past the lease (their worker died) are claimed, then new ones read; each
+/// taken entry's attempt is counted in the same step, so that a worker
+/// whose lease ran out can no longer renew or settle it. ARGV: prefix,
+/// consumer, now (ms), lease (ms), max. Returns, per entry: origin,
+/// attempts, attempts - base, since, key, body, received_at.
+pub(super) const TAKE: &str = r"
+local p, consumer, now, lease, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local s = p .. 's'
+for _, origin in ipairs(redis.call('ZRANGEBYSCORE', p .. 'retry', '-inf', now, 'LIMIT', 0, max)) do
+  local at = redis.call('XADD', s, '*', 'origin', origin)
+  redis.call('HSET', p .. 'e:' .. origin, 'at', at)
+  redis.call('ZREM', p .. 'retry', origin)
+end
+local messages = {}
+local claimed = redis.call('XAUTOCLAIM', s, 'workers', consumer, lease, '0-0', 'COUNT', max)
+for _, message in ipairs(claimed[2]) do table.insert(messages, message) end
+if #messages < max then
+  local read = redis.call('XREADGROUP', 'GROUP', 'workers', consumer, 'COUNT', max - #messages, 'STREAMS', s, '>')
+  if read then
+    for _, message in ipairs(read[1][2]) do table.insert(messages, message) end
+  end
+end
+local taken = {}
+for _, message in ipairs(messages) do
+  local id, fields = message[1], message[2]
+  local origin = id
+  if fields[2] ~= '-' then origin = fields[2] end
+  local e = p .. 'e:' .. origin
+  local state = redis.call('HGET', e, 'state')
+  if (state ~= 'pending' and state ~= 'taken') or redis.call('HGET', e, 'at') ~= id then
+    -- Purged, settled, or an older schedule of the entry: nothing to do.
+    redis.call('XACK', s, 'workers', id)
+  else
+    if state == 'pending' then
+      redis.call('HINCRBY', p .. 'n', 'pending', -1)
+      redis.call('HINCRBY', p .. 'n', 'taken', 1)
+    end
+    local attempts = redis.call('HINCRBY', e, 'attempts', 1)
+    redis.call('HSET', e, 'state', 'taken', 'due_at', now + lease)
+    local row = redis.call('HMGET', e, 'base', 'since', 'key', 'body', 'received_at')
+    table.insert(taken, {origin, attempts, attempts - tonumber(row[1]), row[2], row[3], row[4], row[5]})
+  end
+end
+return taken
+";
+
+/// Settles attempts still held: ARGV: prefix, now (ms), retention (ms),
+/// then per entry four values: origin, attempt, how (`done`, `retry`,
+/// `dead`), and the due time (ms) of a retry; then per entry its reason, in
+/// the same order (empty for done).
+pub(super) const SETTLE: &str = r"
+local p, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local count = (#ARGV - 3) / 5
+for i = 0, count - 1 do
+  local origin, attempt, how, due = ARGV[4 + i * 4], ARGV[5 + i * 4], ARGV[6 + i * 4], ARGV[7 + i * 4]
+  local reason = ARGV[4 + count * 4 + i]
+  local e = p .. 'e:' .. origin
+  local row = redis.call('HMGET', e, 'state', 'attempts', 'at', 'key')
+  if row[1] == 'taken' and row[2] == attempt then
+    redis.call('XACK', p .. 's', 'workers', row[3])
+    redis.call('HINCRBY', p .. 'n', 'taken', -1)
+    if how == 'done' then
+      redis.call('HSET', e, 'state', 'done', 'settled_at', now)
+      redis.call('HDEL', e, 'reason', 'due_at')
+      redis.call('ZADD', p .. 'done', now, origin)
+      redis.call('PEXPIRE', e, retention)
+      redis.call('PEXPIRE', p .. 'k:' .. row[4], retention)
+    elseif how == 'retry' then
+      redis.call('HSET', e, 'state', 'pending', 'reason', reason, 'due_at', due)
+      redis.call('HINCRBY', p .. 'n', 'pending', 1)
+      redis.call('ZADD', p .. 'retry', due, origin)
+    else
+      redis.call('HSET', e, 'state', 'dead', 'reason', reason, 'settled_at', now)
+      redis.call('HDEL', e, 'due_at')
+      redis.call('ZADD', p .. 'dead', now, origin)
+      redis.call('XADD', p .. 'd', '*', 'origin', origin, 'attempts', attempt, 'reason', reason)
+    end
+  end
+end
+return count
+";
+
+/// Extends the leases of attempts still held: ARGV: prefix, consumer, now
+/// (ms), lease (ms), then origin and attempt pairs.
+pub(super) const RENEW: &str = r"
+local p, consumer, now, lease = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+for i = 5, #ARGV, 2 do
+  local e = p .. 'e:' .. ARGV[i]
+  local row = redis.call('HMGET', e, 'state', 'attempts', 'at')
+  if row[1] == 'taken' and row[2] == ARGV[i + 1] then
+    redis.call('XCLAIM', p .. 's', 'workers', consumer, 0, row[3], 'JUSTID')
+    redis.call('HSET', e, 'due_at', now + lease)
+  end
+end
+return 1
+";
+
+/// Counts: pending, taken, done (after dropping those past the retention),
+/// dead. ARGV: prefix, the oldest settled time (ms) still kept.
+pub(super) const STATS: &str = r"
+local p = ARGV[1]
+redis.call('ZREMRANGEBYSCORE', p .. 'done', '-inf', '(' .. ARGV[2])
+local n = redis.call('HMGET', p .. 'n', 'pending', 'taken')
+return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCARD', p .. 'done'), redis.call('ZCARD', p .. 'dead')}
+";

@@ -1,0 +1,124 @@
+//! WORK IN PROGRESS (issue 14): `RedisInbox` against a real `redis-server`
+//! on 127.0.0.1 that each test starts.
+#![cfg(feature = "redis")]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use foxreach_webhooks::delivery::inbox::{Appended, Inbox, NewEntry, RedisInbox, Settle, Stats, Workers};
+use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Handled, Handler, HandlerError};
+use foxreach_webhooks::event::LeadUpdated;
+
+struct RedisServer {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        let port =
+            TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server starts (apt-get install redis-server)");
+        let server = Self { child, address: SocketAddr::from(([127, 0, 0, 1], port)) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(server.address).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    async fn inbox(&self) -> RedisInbox {
+        RedisInbox::connect(&format!("redis://{}/", self.address)).await.expect("redis-server is up")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const LEAD: &[u8] = br#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_1"}}"#;
+
+fn entry(n: u8) -> NewEntry {
+    NewEntry::new(DeliveryKey::new([n; 32]), Bytes::from_static(LEAD), SystemTime::now())
+}
+
+fn counts(stats: Stats) -> (u64, u64, u64, u64) {
+    (stats.pending, stats.taken, stats.done, stats.dead)
+}
+
+#[tokio::test]
+async fn append_take_settle_and_duplicates() {
+    let server = RedisServer::start();
+    let inbox = server.inbox().await;
+    let Appended::New(id) = inbox.append(entry(1)).await.expect("appends") else { panic!("new") };
+    assert_eq!(inbox.append(entry(1)).await.expect("appends"), Appended::Duplicate(id));
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (1, 0, 0, 0));
+    let taken = inbox.take(10, Duration::from_secs(30)).await.expect("takes");
+    assert_eq!(taken.len(), 1);
+    assert_eq!((taken[0].id, taken[0].attempt, &taken[0].body[..]), (id, 1, LEAD));
+    assert!(inbox.take(10, Duration::from_secs(30)).await.expect("takes").is_empty(), "held");
+    inbox.settle(vec![(id, 1, Settle::Done)]).await.expect("settles");
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 1, 0));
+    assert_eq!(inbox.append(entry(1)).await.expect("appends"), Appended::Duplicate(id), "done is remembered");
+}
+
+#[tokio::test]
+async fn a_lease_that_ends_lets_another_worker_take_it_and_the_first_settles_nothing() {
+    let server = RedisServer::start();
+    let first = server.inbox().await;
+    let second = server.inbox().await;
+    first.append(entry(1)).await.expect("appends");
+    let held = first.take(1, Duration::from_millis(100)).await.expect("takes");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let again = second.take(1, Duration::from_millis(100)).await.expect("takes");
+    assert_eq!((held[0].attempt, again[0].attempt), (1, 2), "claimed after the lease");
+    first.settle(vec![(held[0].id, 1, Settle::Done)]).await.expect("settles");
+    assert_eq!(counts(first.stats().await.expect("counts")), (0, 1, 0, 0), "the late settle did nothing");
+    second.settle(vec![(again[0].id, 2, Settle::Dead("refused".into()))]).await.expect("settles");
+    assert_eq!(counts(first.stats().await.expect("counts")), (0, 0, 0, 1));
+}
+
+/// Fails retryably `failures` times, then succeeds.
+#[derive(Default)]
+struct Flaky {
+    failures: usize,
+    attempts: AtomicUsize,
+}
+
+impl Handler for Flaky {
+    async fn lead_updated(&self, _: LeadUpdated, _: Delivery<'_>) -> Handled {
+        if self.attempts.fetch_add(1, Ordering::SeqCst) < self.failures {
+            return Err(HandlerError::retryable("CRM down"));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn workers_retry_on_the_backoff_then_finish() {
+    let server = RedisServer::start();
+    let inbox = server.inbox().await;
+    inbox.append(entry(1)).await.expect("appends");
+    let flaky = Arc::new(Flaky { failures: 2, ..Flaky::default() });
+    let quick = foxreach_webhooks::delivery::inbox::Backoff::new(
+        Duration::from_millis(20),
+        Duration::from_millis(40),
+        Duration::from_secs(5),
+    );
+    let workers = Workers::new(Arc::clone(&flaky), inbox.clone()).backoff(quick);
+    workers.run(tokio::time::sleep(Duration::from_millis(1_500)), Duration::from_secs(1)).await;
+    assert_eq!(flaky.attempts.load(Ordering::SeqCst), 3);
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 1, 0));
+}
