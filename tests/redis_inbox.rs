@@ -122,3 +122,49 @@ async fn workers_retry_on_the_backoff_then_finish() {
     assert_eq!(flaky.attempts.load(Ordering::SeqCst), 3);
     assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 1, 0));
 }
+
+#[tokio::test]
+async fn list_show_replay_and_purge() {
+    use foxreach_webhooks::delivery::inbox::{Replay, State};
+    let server = RedisServer::start();
+    let inbox = server.inbox().await;
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let Appended::New(id) = inbox.append(entry(n)).await.expect("appends") else { panic!("new") };
+        ids.push(id);
+    }
+    let listed = inbox.list(None, None, 10).await.expect("lists");
+    assert_eq!(listed.iter().map(|entry| entry.id).collect::<Vec<_>>(), ids, "oldest first");
+    assert_eq!(listed[0].event_type.as_deref(), Some("lead.updated"));
+    assert_eq!(listed[0].timestamp.as_deref(), Some("2025-01-15T10:00:00Z"));
+    assert_eq!((listed[0].size, listed[0].body.is_none()), (LEAD.len(), true), "no body in a list");
+    let after_first = inbox.list(None, Some(ids[0]), 1).await.expect("lists");
+    assert_eq!(after_first.iter().map(|entry| entry.id).collect::<Vec<_>>(), [ids[1]]);
+
+    let taken = inbox.take(3, Duration::from_secs(30)).await.expect("takes");
+    inbox
+        .settle(vec![
+            (taken[0].id, taken[0].attempt, Settle::Done),
+            (taken[1].id, taken[1].attempt, Settle::Dead("refused".into())),
+            (taken[2].id, taken[2].attempt, Settle::Dead("refused too".into())),
+        ])
+        .await
+        .expect("settles");
+    let dead = inbox.list(Some(State::Dead), None, 10).await.expect("lists");
+    assert_eq!(dead.len(), 2);
+    assert_eq!(dead[0].reason.as_deref(), Some("refused"));
+    let shown = inbox.entry(ids[1]).await.expect("reads").expect("there");
+    assert_eq!((shown.state, shown.attempts, shown.body.as_deref()), (State::Dead, 1, Some(LEAD)));
+    assert!(inbox.entry(foxreach_webhooks::delivery::inbox::EntryId(1 << 20)).await.expect("reads").is_none());
+
+    assert_eq!(inbox.replay(Replay::AllDead).await.expect("replays"), 2);
+    assert_eq!(inbox.replay(Replay::Entry(ids[1])).await.expect("replays"), 0, "pending now");
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (2, 0, 1, 0));
+    let again = inbox.take(3, Duration::from_secs(30)).await.expect("takes");
+    assert_eq!((again.len(), again[0].attempt, again[0].try_number), (2, 2, 1), "a new schedule");
+
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(inbox.purge(SystemTime::now()).await.expect("purges"), 1);
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 2, 0, 0));
+    assert!(matches!(inbox.append(entry(1)).await, Ok(Appended::New(_))), "a purged key is new again");
+}

@@ -1,7 +1,7 @@
 //! WORK IN PROGRESS (issue 14, branch `redis-inbox`): the inbox on Redis
-//! Streams. Built: append, take, renew, settle, stats. Not yet: list,
-//! entry, replay, purge (they fail with an error), durability settings
-//! (`WAITAOF` / `appendfsync always`), stream trimming, the dead-letter
+//! Streams. Built: append, take, renew, settle, stats, list, entry, replay,
+//! purge (with stream trimming). Not yet: durability settings
+//! (`WAITAOF` / `appendfsync always`), the dead-letter
 //! stream's reader, the CLI's `--redis`, and every proof of issue 14. See
 //! `notes/redis-inbox-design.md`.
 
@@ -211,19 +211,92 @@ impl Inbox for RedisInbox {
         Ok(stats)
     }
 
-    async fn list(&self, _: Option<State>, _: Option<EntryId>, _: usize) -> Result<Vec<Entry>, InboxError> {
-        Err(InboxError::new("RedisInbox::list is not built yet (issue 14, work in progress)"))
+    async fn list(&self, state: Option<State>, after: Option<EntryId>, limit: usize) -> Result<Vec<Entry>, InboxError> {
+        let mut connection = self.connection.clone();
+        let rows: Vec<Vec<String>> = self
+            .script(scripts::LIST)
+            .arg(after.map_or_else(|| "0-0".to_owned(), stream_id))
+            .arg(state.map_or("*", State::as_str))
+            .arg(limit)
+            .query_async(&mut connection)
+            .await
+            .map_err(InboxError::new)?;
+        rows.iter().map(|row| entry_from(row, None)).collect()
     }
 
-    async fn entry(&self, _: EntryId) -> Result<Option<Entry>, InboxError> {
-        Err(InboxError::new("RedisInbox::entry is not built yet (issue 14, work in progress)"))
+    async fn entry(&self, id: EntryId) -> Result<Option<Entry>, InboxError> {
+        let mut connection = self.connection.clone();
+        let fields: Vec<Vec<u8>> = redis::cmd("HGETALL")
+            .arg(format!("{}e:{}", self.prefix, stream_id(id)))
+            .query_async(&mut connection)
+            .await
+            .map_err(InboxError::new)?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let mut row = vec![stream_id(id)];
+        let mut body = None;
+        for pair in fields.chunks(2) {
+            let [name, value] = pair else { continue };
+            if name.as_slice() == b"body" {
+                row.push("size".to_owned());
+                row.push(value.len().to_string());
+                body = Some(Bytes::copy_from_slice(value));
+            } else {
+                row.push(String::from_utf8_lossy(name).into_owned());
+                row.push(String::from_utf8_lossy(value).into_owned());
+            }
+        }
+        entry_from(&row, body).map(Some)
     }
 
-    async fn replay(&self, _: Replay) -> Result<u64, InboxError> {
-        Err(InboxError::new("RedisInbox::replay is not built yet (issue 14, work in progress)"))
+    async fn replay(&self, which: Replay) -> Result<u64, InboxError> {
+        let mut connection = self.connection.clone();
+        let mut command = self.script(scripts::REPLAY);
+        command.arg(millis(SystemTime::now()));
+        match which {
+            Replay::Entry(id) => command.arg(stream_id(id)),
+            Replay::AllDead => command.arg("*dead"),
+        };
+        command.query_async(&mut connection).await.map_err(InboxError::new)
     }
 
-    async fn purge(&self, _: SystemTime) -> Result<u64, InboxError> {
-        Err(InboxError::new("RedisInbox::purge is not built yet (issue 14, work in progress)"))
+    async fn purge(&self, done_before: SystemTime) -> Result<u64, InboxError> {
+        let mut connection = self.connection.clone();
+        self.script(scripts::PURGE).arg(millis(done_before)).query_async(&mut connection).await.map_err(InboxError::new)
     }
+}
+
+/// An entry from its id and its hash's fields (the body's length as
+/// `size`), as the list script returns it.
+fn entry_from(row: &[String], body: Option<Bytes>) -> Result<Entry, InboxError> {
+    let (id, fields) = row.split_first().ok_or_else(|| InboxError::new("an empty row"))?;
+    let field =
+        |name: &str| fields.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).map(String::as_str);
+    let number = |name: &str| field(name).and_then(|value| value.parse::<u64>().ok());
+    let state = match field("state") {
+        Some("pending") => State::Pending,
+        Some("taken") => State::Taken,
+        Some("done") => State::Done,
+        Some("dead") => State::Dead,
+        _ => return Err(InboxError::new(format!("entry {id} has no known state"))),
+    };
+    let key = field("key")
+        .and_then(DeliveryKey::from_signature)
+        .ok_or_else(|| InboxError::new("a stored key is not 64 hex digits"))?;
+    let text = |name: &str| field(name).and_then(|value| value.strip_prefix('=')).map(str::to_owned);
+    Ok(Entry {
+        id: entry_id(id)?,
+        state,
+        key,
+        event_type: text("event_type"),
+        timestamp: text("timestamp"),
+        received_at: from_millis(number("received_at").unwrap_or(0)),
+        attempts: u32::try_from(number("attempts").unwrap_or(0)).unwrap_or(u32::MAX),
+        due_at: matches!(state, State::Pending | State::Taken).then(|| number("due_at").map(from_millis)).flatten(),
+        reason: field("reason").map(str::to_owned),
+        settled_at: number("settled_at").map(from_millis),
+        size: usize::try_from(number("size").unwrap_or(0)).unwrap_or(0),
+        body,
+    })
 }

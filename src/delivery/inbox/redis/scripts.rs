@@ -11,6 +11,7 @@
 //! - `P k:<key hex>`: the entry of a duplicate key;
 //! - `P retry` (zset, due), `P done` and `P dead` (zsets, settled at);
 //! - `P n`: counts of pending and taken entries;
+//! - `P all` (zset, the id's milliseconds): every entry, for listing;
 //! - `P d`: the dead letters' stream.
 
 /// Appends unless the key is kept. ARGV: prefix, key hex, body, received
@@ -27,6 +28,8 @@ redis.call('HSET', p .. 'e:' .. id, 'key', ARGV[2], 'body', ARGV[3], 'received_a
   'since', ARGV[4], 'at', id, 'due_at', ARGV[4])
 redis.call('SET', k, id)
 redis.call('HINCRBY', p .. 'n', 'pending', 1)
+local ms = string.match(id, '^(%d+)-')
+redis.call('ZADD', p .. 'all', ms, id)
 return {1, id}
 ";
 
@@ -135,4 +138,110 @@ local p = ARGV[1]
 redis.call('ZREMRANGEBYSCORE', p .. 'done', '-inf', '(' .. ARGV[2])
 local n = redis.call('HMGET', p .. 'n', 'pending', 'taken')
 return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCARD', p .. 'done'), redis.call('ZCARD', p .. 'dead')}
+";
+
+/// Up to `limit` entries after `after` (an id, or `0-0`), in a state or
+/// any (`*`), oldest first. ARGV: prefix, after, state, limit. Returns, per
+/// entry, its id then its hash as field-value pairs (without the body).
+pub(super) const LIST: &str = r"
+local p, after, wanted, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local after_ms, after_seq = string.match(after, '^(%d+)-(%d+)$')
+after_ms, after_seq = tonumber(after_ms), tonumber(after_seq)
+local found = {}
+local offset = 0
+while #found < limit do
+  local ids = redis.call('ZRANGEBYSCORE', p .. 'all', after_ms, '+inf', 'LIMIT', offset, 200)
+  if #ids == 0 then break end
+  offset = offset + #ids
+  for _, id in ipairs(ids) do
+    local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+    ms, seq = tonumber(ms), tonumber(seq)
+    if ms > after_ms or seq > after_seq then
+      local e = p .. 'e:' .. id
+      local state = redis.call('HGET', e, 'state')
+      if not state then
+        redis.call('ZREM', p .. 'all', id)
+        offset = offset - 1
+      elseif wanted == '*' or state == wanted then
+        local fields = redis.call('HGETALL', e)
+        local row = {id}
+        for i = 1, #fields, 2 do
+          if fields[i] == 'body' then
+            table.insert(row, 'size')
+            table.insert(row, tostring(#fields[i + 1]))
+          else
+            table.insert(row, fields[i])
+            table.insert(row, fields[i + 1])
+          end
+        end
+        table.insert(found, row)
+        if #found == limit then break end
+      end
+    end
+  end
+end
+return found
+";
+
+/// Makes dead (or done) entries pending again on a new schedule. ARGV:
+/// prefix, now (ms), then ids, or `*dead` for every dead letter. Returns
+/// how many.
+pub(super) const REPLAY: &str = r"
+local p, now = ARGV[1], ARGV[2]
+local ids = {}
+if ARGV[3] == '*dead' then
+  ids = redis.call('ZRANGE', p .. 'dead', 0, -1)
+else
+  for i = 3, #ARGV do table.insert(ids, ARGV[i]) end
+end
+local replayed = 0
+for _, origin in ipairs(ids) do
+  local e = p .. 'e:' .. origin
+  local row = redis.call('HMGET', e, 'state', 'attempts', 'key')
+  if row[1] == 'dead' or row[1] == 'done' then
+    local at = redis.call('XADD', p .. 's', '*', 'origin', origin)
+    redis.call('HSET', e, 'state', 'pending', 'at', at, 'base', row[2], 'since', now, 'due_at', now)
+    redis.call('HDEL', e, 'settled_at')
+    redis.call('PERSIST', e)
+    redis.call('PERSIST', p .. 'k:' .. row[3])
+    redis.call('ZREM', p .. 'done', origin)
+    redis.call('ZREM', p .. 'dead', origin)
+    redis.call('HINCRBY', p .. 'n', 'pending', 1)
+    replayed = replayed + 1
+  end
+end
+return replayed
+";
+
+/// Deletes the done entries settled before a time, and trims the stream of
+/// messages every worker has acknowledged. ARGV: prefix, before (ms).
+/// Returns how many entries.
+pub(super) const PURGE: &str = r"
+local p, before = ARGV[1], ARGV[2]
+local old = redis.call('ZRANGEBYSCORE', p .. 'done', '-inf', '(' .. before)
+for _, origin in ipairs(old) do
+  local e = p .. 'e:' .. origin
+  local key = redis.call('HGET', e, 'key')
+  if key then redis.call('DEL', p .. 'k:' .. key) end
+  redis.call('DEL', e)
+  redis.call('ZREM', p .. 'done', origin)
+  redis.call('ZREM', p .. 'all', origin)
+end
+-- Messages before both the oldest unacknowledged one and the group's last
+-- delivered one are acknowledged: no entry needs them.
+local s = p .. 's'
+local keep = nil
+for _, group in ipairs(redis.call('XINFO', 'GROUPS', s)) do
+  for i = 1, #group, 2 do
+    if group[i] == 'last-delivered-id' then keep = group[i + 1] end
+  end
+end
+local pending = redis.call('XPENDING', s, 'workers')
+if pending[2] then
+  local a_ms, a_seq = string.match(pending[2], '^(%d+)-(%d+)$')
+  local b_ms, b_seq = string.match(keep or '0-0', '^(%d+)-(%d+)$')
+  if tonumber(a_ms) < tonumber(b_ms) or (a_ms == b_ms and tonumber(a_seq) < tonumber(b_seq)) then keep = pending[2] end
+end
+if keep then redis.call('XTRIM', s, 'MINID', keep) end
+return #old
 ";
