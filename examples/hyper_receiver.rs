@@ -15,6 +15,7 @@ mod common;
 use std::pin::pin;
 
 use bytes::Bytes;
+use common::inbox::Opened;
 use common::printer::Printer;
 use foxreach_webhooks::Verifier;
 use foxreach_webhooks::delivery::{Dispatcher, Receive};
@@ -32,9 +33,17 @@ use tower::{ServiceExt, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = common::verifier()?;
-    if let Some((inbox, workers)) = common::inbox::open()? {
-        serve(verifier, inbox).await?;
-        return workers.stop().await;
+    match common::inbox::open().await? {
+        Opened::Sqlite(inbox, workers) => {
+            serve(verifier, inbox).await?;
+            return workers.stop().await;
+        }
+        #[cfg(feature = "redis")]
+        Opened::Redis(inbox, workers) => {
+            serve(verifier, inbox).await?;
+            return workers.stop().await;
+        }
+        Opened::Memory => {}
     }
     let dispatcher = Dispatcher::new(Printer::from_env());
     serve(verifier, dispatcher.clone()).await?;

@@ -39,6 +39,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use common::inbox::Opened;
 use common::printer::Printer;
 use foxreach_webhooks::Verifier;
 use foxreach_webhooks::delivery::{Dispatcher, Receive, SeenStore};
@@ -53,9 +54,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let verifier = common::verifier()?;
     let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
-    if let Some((inbox, workers)) = common::inbox::open()? {
-        serve(verifier, inbox, timeout).await?;
-        return workers.stop().await;
+    match common::inbox::open().await? {
+        Opened::Sqlite(inbox, workers) => {
+            serve(verifier, inbox, timeout).await?;
+            return workers.stop().await;
+        }
+        #[cfg(feature = "redis")]
+        Opened::Redis(inbox, workers) => {
+            serve(verifier, inbox, timeout).await?;
+            return workers.stop().await;
+        }
+        Opened::Memory => {}
     }
     let dispatcher = Dispatcher::new(Printer::from_env());
     match std::env::var("REDIS_URL") {

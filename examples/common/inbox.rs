@@ -1,8 +1,9 @@
 //! The example receivers' durable inbox: `FOXREACH_INBOX` names its SQLite
 //! file (default `foxreach-inbox.sqlite3` in the working directory), or
-//! `memory` for none; workers run the printer on it in this process.
+//! `memory` for none; with `REDIS_URL` set (and feature `redis`), the inbox
+//! is in that Redis instead. Workers run the printer on it in this process.
 
-use foxreach_webhooks::delivery::inbox::{SqliteInbox, Workers};
+use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox, Workers};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -24,20 +25,47 @@ impl Running {
     }
 }
 
-/// The inbox `FOXREACH_INBOX` names, with its workers started, or `None`
-/// for `memory`; says which on stderr.
-pub(crate) fn open() -> Result<Option<(SqliteInbox, Running)>, Box<dyn std::error::Error>> {
+/// Where the receiver keeps deliveries.
+pub(crate) enum Opened {
+    /// `FOXREACH_INBOX=memory`: nowhere; processed in the request.
+    Memory,
+    /// The SQLite file `FOXREACH_INBOX` names, with its workers.
+    Sqlite(SqliteInbox, Running),
+    /// The Redis at `REDIS_URL`, with this process's workers.
+    #[cfg(feature = "redis")]
+    Redis(foxreach_webhooks::delivery::inbox::RedisInbox, Running),
+}
+
+/// The inbox: none for `FOXREACH_INBOX=memory`, else Redis when `REDIS_URL`
+/// is set, else the SQLite file `FOXREACH_INBOX` names; with its workers
+/// started. Says which on stderr (never the URL: it may hold a password).
+pub(crate) async fn open() -> Result<Opened, Box<dyn std::error::Error>> {
     let path = std::env::var("FOXREACH_INBOX").unwrap_or_else(|_| "foxreach-inbox.sqlite3".to_owned());
     if path == "memory" {
         eprintln!("processing deliveries in the request, with no inbox (FOXREACH_INBOX=memory)");
-        return Ok(None);
+        return Ok(Opened::Memory);
+    }
+    #[cfg(feature = "redis")]
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        let inbox = foxreach_webhooks::delivery::inbox::RedisInbox::connect(&url).await?;
+        eprintln!(
+            "keeping deliveries in the Redis inbox at REDIS_URL (FOXREACH_INBOX=memory to process them in the request)"
+        );
+        let running = start(inbox.clone());
+        return Ok(Opened::Redis(inbox, running));
     }
     let inbox = SqliteInbox::open(&path).map_err(|error| format!("{path}: {error}"))?;
     eprintln!("keeping deliveries in the inbox {path} (FOXREACH_INBOX=memory to process them in the request)");
-    let workers = Workers::new(Printer::from_env(), inbox.clone());
+    let running = start(inbox.clone());
+    Ok(Opened::Sqlite(inbox, running))
+}
+
+/// Workers running the printer on `inbox`, until [`Running::stop`].
+fn start<I: Inbox + Clone>(inbox: I) -> Running {
+    let workers = Workers::new(Printer::from_env(), inbox);
     let (stop, mut stopped) = watch::channel(());
     let task = tokio::spawn(async move {
         workers.run(async move { stopped.changed().await.unwrap_or(()) }, super::SHUTDOWN_GRACE).await;
     });
-    Ok(Some((inbox, Running { stop, task })))
+    Running { stop, task }
 }

@@ -24,6 +24,9 @@ pub struct RedisInbox {
     prefix: String,
     consumer: String,
     retention: Duration,
+    /// Whether the server has `WAITAOF` (Redis 7.2 or later): then each
+    /// append waits until the append-only file has it on disk.
+    waitaof: bool,
 }
 
 impl std::fmt::Debug for RedisInbox {
@@ -52,9 +55,65 @@ impl RedisInbox {
         let client = Client::open(url).map_err(InboxError::new)?;
         let connection = client.get_connection_manager_with_config(config).await.map_err(InboxError::new)?;
         let consumer = format!("{}-{}", std::process::id(), millis(SystemTime::now()));
-        let inbox = Self { connection, prefix: "foxreach:inbox:".to_owned(), consumer, retention: DEFAULT_RETENTION };
+        let mut inbox = Self {
+            connection,
+            prefix: "foxreach:inbox:".to_owned(),
+            consumer,
+            retention: DEFAULT_RETENTION,
+            waitaof: false,
+        };
         inbox.create_group().await?;
+        inbox.waitaof = inbox.check_durability().await;
         Ok(inbox)
+    }
+
+    /// Whether a reply means "on disk": with `WAITAOF` (7.2+) each append
+    /// asks; before it, only `appendonly yes` with `appendfsync always`
+    /// makes a reply mean that. Anything weaker is logged once, as a
+    /// warning: a Redis crash could then lose deliveries already answered.
+    async fn check_durability(&self) -> bool {
+        let mut connection = self.connection.clone();
+        let waitaof: Result<Value, _> =
+            redis::cmd("COMMAND").arg("INFO").arg("WAITAOF").query_async(&mut connection).await;
+        if matches!(waitaof, Ok(Value::Array(ref info)) if info.iter().any(|command| !matches!(command, Value::Nil))) {
+            return true;
+        }
+        let settings: Result<Vec<String>, _> =
+            redis::cmd("CONFIG").arg("GET").arg("append*").query_async(&mut connection).await;
+        let setting = |settings: &[String], name: &str| {
+            settings.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).cloned()
+        };
+        match settings {
+            Ok(settings)
+                if setting(&settings, "appendonly").as_deref() == Some("yes")
+                    && setting(&settings, "appendfsync").as_deref() == Some("always") => {}
+            Ok(_) => tracing::warn!(
+                target: "foxreach_webhooks::inbox",
+                "Redis is not set to `appendonly yes` with `appendfsync always` and has no WAITAOF (7.2+): \
+                 a Redis crash may lose deliveries already answered 202",
+            ),
+            Err(_) => tracing::warn!(
+                target: "foxreach_webhooks::inbox",
+                "could not read Redis's appendonly and appendfsync settings (CONFIG GET refused?): \
+                 make sure they are `yes` and `always`, or a Redis crash may lose deliveries already answered 202",
+            ),
+        }
+        false
+    }
+
+    /// Waits until the server's append-only file has everything this
+    /// connection wrote, where the server can say (`WAITAOF`, 7.2+).
+    async fn wait_for_disk(&self) -> Result<(), InboxError> {
+        if !self.waitaof {
+            return Ok(());
+        }
+        let mut connection = self.connection.clone();
+        let (local, _replicas): (u64, u64) =
+            redis::cmd("WAITAOF").arg(1).arg(0).arg(900).query_async(&mut connection).await.map_err(InboxError::new)?;
+        if local < 1 {
+            return Err(InboxError::new("Redis did not write the delivery to its append-only file within 900 ms"));
+        }
+        Ok(())
     }
 
     async fn create_group(&self) -> Result<(), InboxError> {
@@ -126,6 +185,8 @@ impl Inbox for RedisInbox {
             .await
             .map_err(InboxError::new)?;
         let id = entry_id(&id)?;
+        // Also for a duplicate: the first copy's write may not be on disk yet.
+        self.wait_for_disk().await?;
         Ok(if new == 1 { Appended::New(id) } else { Appended::Duplicate(id) })
     }
 
