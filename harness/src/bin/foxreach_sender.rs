@@ -1,8 +1,11 @@
 //! Sends deliveries as FoxReach does, for `.ci/durability`:
 //!
 //! ```text
-//! foxreach_sender <URL> <deliveries> <in-flight> <retry delays in ms, e.g. 300,1500,9000>
+//! foxreach_sender <URL[,URL...]> <deliveries> <in-flight> <retry delays in ms, e.g. 300,1500,9000>
 //! ```
+//!
+//! With several URLs, requests go round them in turn, as a load balancer
+//! in front of several receivers would send them.
 //!
 //! Each delivery is a distinct signed `lead.updated` whose `leadId` is
 //! `<run>_<n>` (`SENDER_RUN`, default this process's id). A delivery that
@@ -41,6 +44,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Ok(ExitCode::from(2));
     };
     let deliveries: usize = deliveries.parse()?;
+    let urls: Arc<Vec<String>> = Arc::new(url.split(',').map(str::to_owned).collect());
     let slots = Arc::new(Semaphore::new(in_flight.parse()?));
     let delays: Vec<Duration> =
         delays.split(',').map(|ms| ms.trim().parse().map(Duration::from_millis)).collect::<Result<_, _>>()?;
@@ -57,7 +61,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             r#"{{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{{"leadId":"{lead}"}}}}"#
         ));
         let signature = sign(&secret, &body);
-        let (client, url, slots, delays) = (client.clone(), url.clone(), Arc::clone(&slots), delays.clone());
+        let (client, urls, slots, delays) = (client.clone(), Arc::clone(&urls), Arc::clone(&slots), delays.clone());
         #[allow(clippy::cast_precision_loss)] // n is far below 2^52
         let starts_at = started + rate.map_or(Duration::ZERO, |rate| Duration::from_secs_f64(n as f64 / rate));
         sending.spawn(async move {
@@ -67,7 +71,8 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 tokio::time::sleep(wait).await;
                 let Ok(_slot) = slots.acquire().await else { break };
                 requests += 1;
-                if attempt(&client, &url, &signature, body.clone()).await {
+                let url = &urls[(n + requests) % urls.len()];
+                if attempt(&client, url, &signature, body.clone()).await {
                     return (lead, true, requests);
                 }
             }

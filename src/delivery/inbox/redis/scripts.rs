@@ -131,13 +131,12 @@ end
 return 1
 ";
 
-/// Counts: pending, taken, done (after dropping those past the retention),
-/// dead. ARGV: prefix, the oldest settled time (ms) still kept.
+/// Counts: pending, taken, done (within the retention: older ones have
+/// expired and wait for the purge), dead. ARGV: prefix, the oldest settled time (ms) still kept.
 pub(super) const STATS: &str = r"
 local p = ARGV[1]
-redis.call('ZREMRANGEBYSCORE', p .. 'done', '-inf', '(' .. ARGV[2])
 local n = redis.call('HMGET', p .. 'n', 'pending', 'taken')
-return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCARD', p .. 'done'), redis.call('ZCARD', p .. 'dead')}
+return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCOUNT', p .. 'done', ARGV[2], '+inf'), redis.call('ZCARD', p .. 'dead')}
 ";
 
 /// Up to `limit` entries after `after` (an id, or `0-0`), in a state or
@@ -243,5 +242,7 @@ if pending[2] then
   if tonumber(a_ms) < tonumber(b_ms) or (a_ms == b_ms and tonumber(a_seq) < tonumber(b_seq)) then keep = pending[2] end
 end
 if keep then redis.call('XTRIM', s, 'MINID', keep) end
+-- The dead letters' log keeps what was settled since `before`.
+redis.call('XTRIM', p .. 'd', 'MINID', before)
 return #old
 ";
