@@ -211,7 +211,7 @@ async fn two_workers_on_one_stream_never_handle_one_entry_at_once() {
     let b = Workers::new(Arc::clone(&handler), server.inbox().await).lease(lease);
     let stop = || tokio::time::sleep(Duration::from_secs(4));
     tokio::join!(a.run(stop(), Duration::from_secs(2)), b.run(stop(), Duration::from_secs(2)));
-    let seen = handler.seen.lock().expect("not poisoned");
+    let seen = handler.seen.lock().expect("not poisoned").clone();
     assert_eq!(seen.len(), 200, "every entry handled");
     assert!(seen.values().all(|&(_, most, _)| most == 1), "never two handlers at once for one entry");
     assert!(seen.values().all(|&(_, _, calls)| calls == 1), "and once each: leases renewed, none retaken");
