@@ -370,3 +370,44 @@ fn send_signs_as_foxreach_and_reports_the_answer() {
     assert_eq!(unreachable.code, 4);
     assert!(unreachable.stderr.contains("no answer from"), "{}", unreachable.stderr);
 }
+
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
+#[tokio::test]
+async fn the_inbox_commands_work_on_redis_and_never_print_its_password() {
+    use foxreach_webhooks::delivery::inbox::RedisInbox;
+    let server = redis_server::RedisServer::start_with(&["--requirepass", "hunter2-pass"]);
+    let url = format!("redis://:hunter2-pass@{}/", server.address);
+    let inbox = RedisInbox::connect(&url).await.expect("connects");
+    for n in 0..2u8 {
+        let body =
+            format!(r#"{{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{{"leadId":"{MARKER}"}}}}"#);
+        inbox
+            .append(NewEntry::new(DeliveryKey::new([n; 32]), Bytes::from(body), SystemTime::now()))
+            .await
+            .expect("appends");
+    }
+    let taken = inbox.take(2, Duration::from_secs(30)).await.expect("takes");
+    inbox.settle(vec![(taken[0].id, 1, Settle::Dead("refused".into()))]).await.expect("settles");
+    let id = taken[0].id.0.to_string();
+    let runs = [
+        run(&["--json", "inbox", "--redis", &url, "stats"]),
+        run(&["inbox", "--redis", &url, "list", "--dead"]),
+        run(&["inbox", "--redis", &url, "show", &id]),
+        run(&["inbox", "--redis", &url, "replay", "--all-dead"]),
+        run(&["inbox", "--redis", &url, "show", "12345"]),
+        run(&["inbox", "--redis", &format!("redis://:wrong-hunter2@{}/", server.address), "stats"]),
+    ];
+    for run in &runs {
+        assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"), "{}{}", run.stdout, run.stderr);
+    }
+    let stats = json(&runs[0]);
+    assert_eq!((stats["taken"].as_u64(), stats["dead"].as_u64()), (Some(1), Some(1)), "{stats}");
+    assert!(runs[1].stdout.contains("refused"), "{}", runs[1].stdout);
+    assert!(!runs[2].stdout.contains(MARKER), "no body without --body");
+    assert_eq!(runs[3].code, 0, "{}", runs[3].stderr);
+    assert_eq!(runs[4].code, 1, "an unknown id: {}", runs[4].stderr);
+    assert_eq!(runs[5].code, 3, "a refused password makes the inbox unusable: {}", runs[5].stderr);
+    assert!(runs[5].stderr.contains(&server.address.to_string()), "it names the server: {}", runs[5].stderr);
+}

@@ -2,8 +2,10 @@
 //! on 127.0.0.1 that each test starts.
 #![cfg(feature = "redis")]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -12,39 +14,15 @@ use bytes::Bytes;
 use foxreach_webhooks::delivery::inbox::{Appended, Inbox, NewEntry, RedisInbox, Settle, Stats, Workers};
 use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Handled, Handler, HandlerError};
 use foxreach_webhooks::event::LeadUpdated;
+use redis_server::RedisServer;
 
-struct RedisServer {
-    child: Child,
-    address: SocketAddr,
+trait Connect {
+    async fn inbox(&self) -> RedisInbox;
 }
 
-impl RedisServer {
-    fn start() -> Self {
-        let port =
-            TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server starts (apt-get install redis-server)");
-        let server = Self { child, address: SocketAddr::from(([127, 0, 0, 1], port)) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(server.address).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
+impl Connect for RedisServer {
     async fn inbox(&self) -> RedisInbox {
-        RedisInbox::connect(&format!("redis://{}/", self.address)).await.expect("redis-server is up")
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        RedisInbox::connect(&self.url()).await.expect("redis-server is up")
     }
 }
 

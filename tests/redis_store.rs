@@ -3,10 +3,13 @@
 //! redis-server (Debian package `redis-server`) if it is missing.
 #![cfg(all(feature = "redis", feature = "axum", feature = "test-util"))]
 
+#[path = "support/redis_server.rs"]
+mod redis_server;
 mod support;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
+
+use redis_server::RedisServer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -22,45 +25,13 @@ use http::StatusCode;
 use support::{PATH, verifier};
 use tower::ServiceExt;
 
-/// A `redis-server` of this test's own, killed on drop.
-struct RedisServer {
-    child: Child,
-    address: SocketAddr,
+trait Store {
+    async fn store(&self) -> RedisStore;
 }
 
-impl RedisServer {
-    fn start() -> Self {
-        let port =
-            TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!("could not start redis-server ({err}): install it (Debian: apt-get install redis-server), as .ci/test does")
-            });
-        let server = Self { child, address: SocketAddr::from(([127, 0, 0, 1], port)) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(server.address).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen on {} within 10 s", server.address);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://{}/", self.address)
-    }
-
+impl Store for RedisServer {
     async fn store(&self) -> RedisStore {
         RedisStore::connect(&self.url()).await.expect("redis-server is up")
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

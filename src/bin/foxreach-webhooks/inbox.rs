@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Subcommand, ValueEnum};
-use foxreach_webhooks::delivery::inbox::{EntryId, Inbox, InboxError, Replay, SqliteInbox, State};
+use foxreach_webhooks::delivery::inbox::{EntryId, Inbox, InboxError, RedisInbox, Replay, SqliteInbox, State};
 use rusqlite::ErrorCode;
 use serde_json::json;
 
@@ -19,6 +19,11 @@ pub(crate) struct InboxArgs {
     /// this tool never creates an inbox.
     #[arg(long, global = true, value_name = "FILE", env = "FOXREACH_INBOX", default_value = "foxreach-inbox.sqlite3")]
     path: PathBuf,
+    /// The inbox in the Redis at this URL (`redis://[:password@]host:port/db`)
+    /// instead of a SQLite file, as receivers started with `REDIS_URL` keep
+    /// it. Messages show its host and port, never a password.
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "path")]
+    redis: Option<String>,
     #[command(subcommand)]
     command: InboxCommand,
 }
@@ -105,6 +110,14 @@ impl From<StateArg> for State {
 const FOXREACH_RETRIES: Duration = Duration::from_secs(36 * 60);
 
 pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
+    if let Some(url) = args.redis {
+        let place = redis_place(&url);
+        let inbox = RedisInbox::connect(&url)
+            .await
+            .map_err(|error| Failure::Inbox(format!("the Redis inbox at {place} is unreachable: {error}")))?;
+        let fail = |error: InboxError| Failure::Inbox(format!("the Redis inbox at {place} failed: {error}"));
+        return execute(&inbox, args.command, &place, fail).await;
+    }
     let path = args.path;
     // The receiver's own setting for "no inbox", exported in the same shell.
     if path.as_os_str() == "memory" {
@@ -123,7 +136,24 @@ pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
     }
     let inbox = SqliteInbox::open_existing(&path).map_err(|error| unusable(&path, &error))?;
     let fail = |error: InboxError| unusable(&path, &error);
-    match args.command {
+    execute(&inbox, args.command, &path.display().to_string(), fail).await
+}
+
+/// A Redis URL as messages show it: host and port, never a password.
+fn redis_place(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("redis://{}", host.split('/').next().unwrap_or(host))
+}
+
+/// Runs `command` on `inbox` (`place` names it in messages).
+async fn execute<I: Inbox>(
+    inbox: &I,
+    command: InboxCommand,
+    place: &str,
+    fail: impl Fn(InboxError) -> Failure + Copy,
+) -> Result<Report, Failure> {
+    match command {
         InboxCommand::Stats => {
             let stats = inbox.stats().await.map_err(fail)?;
             let text = format!(
@@ -154,7 +184,7 @@ pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
             Ok(Report::new(text, json))
         }
         InboxCommand::Show { id, body } => {
-            let entry = inbox.entry(EntryId(id)).await.map_err(fail)?.ok_or_else(|| no_entry(id, &path))?;
+            let entry = inbox.entry(EntryId(id)).await.map_err(fail)?.ok_or_else(|| no_entry(id, place))?;
             if body && entry.body.as_deref().is_some_and(|bytes| std::str::from_utf8(bytes).is_err()) {
                 output::note("warning: the body is not UTF-8 text; its invalid bytes are shown as U+FFFD");
             }
@@ -163,7 +193,7 @@ pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
         InboxCommand::Replay(ReplayArgs { id: Some(id), .. }) => {
             // `replay` counts 0 alike for a missing entry and one that is not
             // settled; looking first tells the person which.
-            let entry = inbox.entry(EntryId(id)).await.map_err(fail)?.ok_or_else(|| no_entry(id, &path))?;
+            let entry = inbox.entry(EntryId(id)).await.map_err(fail)?.ok_or_else(|| no_entry(id, place))?;
             if matches!(entry.state, State::Pending | State::Taken) {
                 return Err(Failure::No(format!(
                     "entry {id} is {} already: only dead and done entries can be replayed",
@@ -209,8 +239,8 @@ fn plural(count: u64) -> &'static str {
     if count == 1 { "entry" } else { "entries" }
 }
 
-fn no_entry(id: i64, path: &Path) -> Failure {
-    Failure::No(format!("there is no entry {id} in the inbox at {}", path.display()))
+fn no_entry(id: i64, place: &str) -> Failure {
+    Failure::No(format!("there is no entry {id} in the inbox at {place}"))
 }
 
 /// One line that says what is wrong with the inbox, and what to check.
