@@ -7,15 +7,26 @@
 
 mod scripts;
 
+use std::sync::LazyLock;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Value};
+use redis::{Client, Script, ScriptInvocation, Value};
 
 use super::worker::DEFAULT_RETENTION;
 use super::{Appended, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
 use crate::delivery::DeliveryKey;
+
+static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::APPEND));
+static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::TAKE));
+static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::RENEW));
+static SETTLE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::SETTLE));
+static STATS: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::STATS));
+static LIST: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::LIST));
+static REPLAY: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::REPLAY));
+static PURGE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::PURGE));
 
 /// The durable inbox in Redis Streams (feature `redis`, Redis 7.0 or later).
 #[derive(Clone)]
@@ -133,10 +144,12 @@ impl RedisInbox {
         }
     }
 
-    fn script(&self, script: &str) -> redis::Cmd {
-        let mut command = redis::cmd("EVAL");
-        command.arg(script).arg(0).arg(&self.prefix);
-        command
+    /// An invocation of `script` (by its SHA, loaded on first use), its
+    /// first argument the prefix.
+    fn script(&self, script: &'static LazyLock<Script>) -> ScriptInvocation<'static> {
+        let mut invocation = script.prepare_invoke();
+        invocation.arg(&self.prefix);
+        invocation
     }
 }
 
@@ -175,13 +188,13 @@ impl Inbox for RedisInbox {
     async fn append(&self, entry: NewEntry) -> Result<Appended, InboxError> {
         let mut connection = self.connection.clone();
         let (new, id): (i64, String) = self
-            .script(scripts::APPEND)
+            .script(&APPEND)
             .arg(entry.key.to_hex())
             .arg(&entry.body[..])
             .arg(millis(entry.received_at))
             .arg(optional(entry.event_type.as_deref()))
             .arg(optional(entry.timestamp.as_deref()))
-            .query_async(&mut connection)
+            .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
         let id = entry_id(&id)?;
@@ -193,12 +206,12 @@ impl Inbox for RedisInbox {
     async fn take(&self, max: usize, lease: Duration) -> Result<Vec<Taken>, InboxError> {
         let mut connection = self.connection.clone();
         let rows: Vec<TakenRow> = self
-            .script(scripts::TAKE)
+            .script(&TAKE)
             .arg(&self.consumer)
             .arg(millis(SystemTime::now()))
             .arg(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1))
             .arg(max)
-            .query_async(&mut connection)
+            .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
         rows.into_iter()
@@ -222,7 +235,7 @@ impl Inbox for RedisInbox {
             return Ok(());
         }
         let mut connection = self.connection.clone();
-        let mut command = self.script(scripts::RENEW);
+        let mut command = self.script(&RENEW);
         command
             .arg(&self.consumer)
             .arg(millis(SystemTime::now()))
@@ -230,7 +243,7 @@ impl Inbox for RedisInbox {
         for (id, attempt) in held {
             command.arg(stream_id(id)).arg(attempt);
         }
-        command.query_async::<Value>(&mut connection).await.map(drop).map_err(InboxError::new)
+        command.invoke_async::<Value>(&mut connection).await.map(drop).map_err(InboxError::new)
     }
 
     async fn settle(&self, settled: Vec<(EntryId, u32, Settle)>) -> Result<(), InboxError> {
@@ -238,7 +251,7 @@ impl Inbox for RedisInbox {
             return Ok(());
         }
         let mut connection = self.connection.clone();
-        let mut command = self.script(scripts::SETTLE);
+        let mut command = self.script(&SETTLE);
         command.arg(millis(SystemTime::now())).arg(u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX));
         let mut reasons = Vec::with_capacity(settled.len());
         for (id, attempt, how) in settled {
@@ -259,14 +272,14 @@ impl Inbox for RedisInbox {
             }
         }
         command.arg(reasons);
-        command.query_async::<Value>(&mut connection).await.map(drop).map_err(InboxError::new)
+        command.invoke_async::<Value>(&mut connection).await.map(drop).map_err(InboxError::new)
     }
 
     async fn stats(&self) -> Result<Stats, InboxError> {
         let mut connection = self.connection.clone();
         let oldest = SystemTime::now().checked_sub(self.retention).map_or(0, millis);
         let (pending, taken, done, dead): (u64, u64, u64, u64) =
-            self.script(scripts::STATS).arg(oldest).query_async(&mut connection).await.map_err(InboxError::new)?;
+            self.script(&STATS).arg(oldest).invoke_async(&mut connection).await.map_err(InboxError::new)?;
         let mut stats = Stats::default();
         (stats.pending, stats.taken, stats.done, stats.dead) = (pending, taken, done, dead);
         Ok(stats)
@@ -275,11 +288,11 @@ impl Inbox for RedisInbox {
     async fn list(&self, state: Option<State>, after: Option<EntryId>, limit: usize) -> Result<Vec<Entry>, InboxError> {
         let mut connection = self.connection.clone();
         let rows: Vec<Vec<String>> = self
-            .script(scripts::LIST)
+            .script(&LIST)
             .arg(after.map_or_else(|| "0-0".to_owned(), stream_id))
             .arg(state.map_or("*", State::as_str))
             .arg(limit)
-            .query_async(&mut connection)
+            .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
         rows.iter().map(|row| entry_from(row, None)).collect()
@@ -313,18 +326,18 @@ impl Inbox for RedisInbox {
 
     async fn replay(&self, which: Replay) -> Result<u64, InboxError> {
         let mut connection = self.connection.clone();
-        let mut command = self.script(scripts::REPLAY);
+        let mut command = self.script(&REPLAY);
         command.arg(millis(SystemTime::now()));
         match which {
             Replay::Entry(id) => command.arg(stream_id(id)),
             Replay::AllDead => command.arg("*dead"),
         };
-        command.query_async(&mut connection).await.map_err(InboxError::new)
+        command.invoke_async(&mut connection).await.map_err(InboxError::new)
     }
 
     async fn purge(&self, done_before: SystemTime) -> Result<u64, InboxError> {
         let mut connection = self.connection.clone();
-        self.script(scripts::PURGE).arg(millis(done_before)).query_async(&mut connection).await.map_err(InboxError::new)
+        self.script(&PURGE).arg(millis(done_before)).invoke_async(&mut connection).await.map_err(InboxError::new)
     }
 }
 
