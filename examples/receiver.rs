@@ -4,7 +4,9 @@
 //!
 //! By default every verified delivery is kept in a durable inbox, the
 //! SQLite file named by `FOXREACH_INBOX` (default `foxreach-inbox.sqlite3`
-//! in the working directory), and answered `202` once it is on disk.
+//! in the working directory), or in the Redis at `REDIS_URL` when that is
+//! set (so that several receivers share it), and answered `202` once it is
+//! kept.
 //! Workers in the same process then write one line per event (typed or not:
 //! its type, its timestamp as sent and its ids, or its raw `data` when it
 //! cannot be typed) on stdout, or append it to the file named by

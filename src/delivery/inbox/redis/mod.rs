@@ -1,14 +1,11 @@
-//! WORK IN PROGRESS (issue 14, branch `redis-inbox`): the inbox on Redis
-//! Streams. Built: append, take, renew, settle, stats, list, entry, replay,
-//! purge (with stream trimming). Not yet: durability settings
-//! (`WAITAOF` / `appendfsync always`), the dead-letter
-//! stream's reader, the CLI's `--redis`, and every proof of issue 14. See
-//! `notes/redis-inbox-design.md`.
+//! The inbox on Redis Streams, for receivers and workers on several
+//! machines: each state change is one Lua script (see `scripts.rs` for the
+//! keys), so that copies of one delivery at two receivers make one entry
+//! and an entry is held by one worker at a time.
 
 mod scripts;
 
 use std::sync::LazyLock;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -28,8 +25,40 @@ static LIST: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::LIST));
 static REPLAY: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::REPLAY));
 static PURGE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::PURGE));
 
-/// The durable inbox in Redis Streams (feature `redis`, Redis 7.0 or later).
+/// The durable inbox in Redis Streams (feature `redis`, Redis 7.0 or
+/// later, one server: not a cluster), shared by receivers and workers on
+/// any number of machines. See [`Inbox`] for its states.
+///
+/// - **append** checks the duplicate key and adds the entry in one script:
+///   of two receivers given copies at once, one adds it, the other answers
+///   `200`.
+/// - **durability.** A `202` should mean the entry survives a Redis crash.
+///   On Redis 7.2 or later each append waits for `WAITAOF` (the
+///   append-only file has it, within 900 ms, else `503`). On 7.0 and 7.1
+///   that holds only with `appendonly yes` and `appendfsync always`, which
+///   [`connect`](Self::connect) checks, warning otherwise: with
+///   `appendfsync everysec`, a Redis crash can lose the last second of
+///   answered deliveries; with no AOF, everything since the last snapshot.
+/// - **workers** share the consumer group `workers` of the stream
+///   `<prefix>s`: new entries are read with `XREADGROUP`, entries whose
+///   worker went quiet for a lease are claimed with `XAUTOCLAIM` (so every
+///   [`Workers`](super::Workers) of one prefix must use one lease),
+///   retries wait in a sorted set until due. Attempts are counted in the
+///   entry, and renewals and settlements are fenced by them.
+/// - **dead letters** stay in the entry (for `list --dead` and `replay`)
+///   and are logged to the stream `<prefix>d` with reason and attempts.
+/// - **retention.** A done entry and its duplicate key expire after the
+///   retention ([`DEFAULT_RETENTION`], 7 days); [`purge`](Inbox::purge)
+///   drops them early, and trims the stream of messages every worker has
+///   acknowledged.
+/// - **timeouts.** Every command times out after a second (the connection
+///   is re-established after a failure): an unreachable or stuck Redis
+///   makes `append` fail, and the receiver answers `503` well within
+///   FoxReach's five seconds.
+///
+/// Cloning shares the connection and the consumer name.
 #[derive(Clone)]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub struct RedisInbox {
     connection: ConnectionManager,
     prefix: String,
@@ -51,8 +80,10 @@ impl std::fmt::Debug for RedisInbox {
 }
 
 impl RedisInbox {
-    /// Connects to the Redis at `url`, with one-second timeouts, and creates
-    /// the stream and its consumer group if they are missing.
+    /// Connects to the Redis at `url` (`redis://[:password@]host:port/db`),
+    /// with one-second timeouts, under the prefix `foxreach:inbox:`, creates
+    /// the stream and its consumer group if they are missing, and checks
+    /// the server's durability settings (above).
     ///
     /// # Errors
     ///
@@ -125,6 +156,28 @@ impl RedisInbox {
             return Err(InboxError::new("Redis did not write the delivery to its append-only file within 900 ms"));
         }
         Ok(())
+    }
+
+    /// The prefix of the inbox's keys (`foxreach:inbox:` by default): one
+    /// inbox per prefix, to share a Redis with other data or webhooks.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError`] if the stream and group of the new prefix cannot be
+    /// created.
+    pub async fn prefix(mut self, prefix: impl Into<String>) -> Result<Self, InboxError> {
+        self.prefix = prefix.into();
+        self.create_group().await?;
+        Ok(self)
+    }
+
+    /// How long done entries (and their duplicate keys) are kept
+    /// ([`DEFAULT_RETENTION`], 7 days): keep it longer than FoxReach's
+    /// retries (36 minutes).
+    #[must_use]
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
     }
 
     async fn create_group(&self) -> Result<(), InboxError> {
