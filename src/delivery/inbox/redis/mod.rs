@@ -257,6 +257,10 @@ impl Inbox for RedisInbox {
     }
 
     async fn take(&self, max: usize, lease: Duration) -> Result<Vec<Taken>, InboxError> {
+        // XAUTOCLAIM refuses a count of 0 (a worker with no free place).
+        if max == 0 {
+            return Ok(Vec::new());
+        }
         let mut connection = self.connection.clone();
         let rows: Vec<TakenRow> = self
             .script(&TAKE)
