@@ -32,6 +32,7 @@ fn run_with(args: &[&str], input: &[u8]) -> Run {
         .args(args)
         .env("FOXREACH_WEBHOOK_SECRET", SECRET)
         .env_remove("FOXREACH_INBOX")
+        .env_remove("REDIS_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -215,3 +215,29 @@ async fn a_stuck_or_gone_redis_fails_within_foxreachs_wait_so_that_the_receiver_
     drop(server);
     assert!(inbox.append(entry(2)).await.is_err());
 }
+
+#[tokio::test]
+async fn list_pages_through_a_burst_in_order_and_a_lost_group_is_made_again() {
+    let server = RedisServer::start();
+    let inbox = server.inbox().await;
+    let mut appended = Vec::new();
+    for n in 0..=255u8 {
+        let Appended::New(id) = inbox.append(entry(n)).await.expect("appends") else { panic!("new") };
+        appended.push(id);
+    }
+    let (mut listed, mut after) = (Vec::new(), None);
+    loop {
+        let page = inbox.list(None, after, 7).await.expect("lists");
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        listed.extend(page.iter().map(|entry| entry.id));
+    }
+    assert_eq!(listed, appended, "every entry once, oldest first, across pages");
+
+    // A restore from an old snapshot, or a FLUSHALL, takes the group away.
+    let mut connection =
+        redis::Client::open(server.url()).expect("a URL").get_multiplexed_async_connection().await.expect("connects");
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut connection).await.expect("flushes");
+    inbox.append(entry(1)).await.expect("appends after the flush");
+    assert_eq!(inbox.take(10, Duration::from_secs(30)).await.expect("takes").len(), 1, "workers go on");
+}

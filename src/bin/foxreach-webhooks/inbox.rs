@@ -21,8 +21,10 @@ pub(crate) struct InboxArgs {
     path: PathBuf,
     /// The inbox in the Redis at this URL (`redis://[:password@]host:port/db`)
     /// instead of a SQLite file, as receivers started with `REDIS_URL` keep
-    /// it. Messages show its host and port, never a password.
-    #[arg(long, global = true, value_name = "URL", conflicts_with = "path")]
+    /// it; `REDIS_URL` when set (better than the flag: a URL with a password
+    /// on the command line shows in `ps` and the shell's history). Messages
+    /// show its host and port, never a password.
+    #[arg(long, global = true, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
     redis: Option<String>,
     #[command(subcommand)]
     command: InboxCommand,

@@ -32,13 +32,14 @@ static PURGE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::PURGE));
 /// - **append** checks the duplicate key and adds the entry in one script:
 ///   of two receivers given copies at once, one adds it, the other answers
 ///   `200`.
-/// - **durability.** A `202` should mean the entry survives a Redis crash.
-///   On Redis 7.2 or later each append waits for `WAITAOF` (the
-///   append-only file has it, within 900 ms, else `503`). On 7.0 and 7.1
-///   that holds only with `appendonly yes` and `appendfsync always`, which
-///   [`connect`](Self::connect) checks, warning otherwise: with
-///   `appendfsync everysec`, a Redis crash can lose the last second of
-///   answered deliveries; with no AOF, everything since the last snapshot.
+/// - **durability.** A `202` should mean the entry survives a Redis crash:
+///   run Redis with `appendonly yes` and `appendfsync always`, which
+///   [`connect`](Self::connect) checks, warning otherwise. With
+///   `appendfsync everysec` on Redis 7.2 or later, each append waits for
+///   `WAITAOF` instead (within 900 ms, else `503`; it holds up the other
+///   commands of the connection meanwhile). Without either, a Redis crash
+///   can lose the last second of answered deliveries (`everysec`), or
+///   everything since the last snapshot (no AOF).
 /// - **workers** share the consumer group `workers` of the stream
 ///   `<prefix>s`: new entries are read with `XREADGROUP`, entries whose
 ///   worker went quiet for a lease are claimed with `XAUTOCLAIM` (so every
@@ -115,32 +116,34 @@ impl RedisInbox {
     /// warning: a Redis crash could then lose deliveries already answered.
     async fn check_durability(&self) -> bool {
         let mut connection = self.connection.clone();
-        let waitaof: Result<Value, _> =
-            redis::cmd("COMMAND").arg("INFO").arg("WAITAOF").query_async(&mut connection).await;
-        if matches!(waitaof, Ok(Value::Array(ref info)) if info.iter().any(|command| !matches!(command, Value::Nil))) {
-            return true;
-        }
         let settings: Result<Vec<String>, _> =
             redis::cmd("CONFIG").arg("GET").arg("append*").query_async(&mut connection).await;
-        let setting = |settings: &[String], name: &str| {
-            settings.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).cloned()
-        };
-        match settings {
-            Ok(settings)
-                if setting(&settings, "appendonly").as_deref() == Some("yes")
-                    && setting(&settings, "appendfsync").as_deref() == Some("always") => {}
-            Ok(_) => tracing::warn!(
-                target: "foxreach_webhooks::inbox",
-                "Redis is not set to `appendonly yes` with `appendfsync always` and has no WAITAOF (7.2+): \
-                 a Redis crash may lose deliveries already answered 202",
-            ),
-            Err(_) => tracing::warn!(
+        let Ok(settings) = settings else {
+            tracing::warn!(
                 target: "foxreach_webhooks::inbox",
                 "could not read Redis's appendonly and appendfsync settings (CONFIG GET refused?): \
                  make sure they are `yes` and `always`, or a Redis crash may lose deliveries already answered 202",
-            ),
+            );
+            return false;
+        };
+        let setting =
+            |name: &str| settings.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).cloned();
+        let aof = setting("appendonly").as_deref() == Some("yes");
+        let always = setting("appendfsync").as_deref() == Some("always");
+        let waitaof: Result<Value, _> =
+            redis::cmd("COMMAND").arg("INFO").arg("WAITAOF").query_async(&mut connection).await;
+        let has_waitaof =
+            matches!(waitaof, Ok(Value::Array(ref info)) if info.iter().any(|command| !matches!(command, Value::Nil)));
+        // With `always` a reply already means fsynced; WAITAOF needs an AOF.
+        let use_waitaof = aof && !always && has_waitaof;
+        if !(aof && (always || use_waitaof)) {
+            tracing::warn!(
+                target: "foxreach_webhooks::inbox",
+                "Redis is not set to `appendonly yes` with `appendfsync always` (and has no WAITAOF to make up \
+                 for it): a Redis crash may lose deliveries already answered 202",
+            );
         }
-        false
+        use_waitaof
     }
 
     /// Waits until the server's append-only file has everything this
@@ -218,19 +221,13 @@ fn from_millis(at: u64) -> SystemTime {
 /// since, key, body, received at.
 type TakenRow = (String, u32, u32, u64, String, Vec<u8>, u64);
 
-/// A stream id `ms-seq` as a number: `ms << 20 | seq`.
+/// An entry's number, as the scripts return it.
 fn entry_id(id: &str) -> Result<EntryId, InboxError> {
-    let bad = || InboxError::new(format!("not a stream id: {id}"));
-    let (ms, seq) = id.split_once('-').ok_or_else(bad)?;
-    let (ms, seq): (i64, i64) = (ms.parse().map_err(|_| bad())?, seq.parse().map_err(|_| bad())?);
-    if seq >= 1 << 20 || ms >= 1 << 43 {
-        return Err(bad());
-    }
-    Ok(EntryId(ms << 20 | seq))
+    id.parse().map(EntryId).map_err(|_| InboxError::new(format!("not an entry number: {id}")))
 }
 
-fn stream_id(id: EntryId) -> String {
-    format!("{}-{}", id.0 >> 20, id.0 & ((1 << 20) - 1))
+fn number(id: EntryId) -> String {
+    id.0.to_string()
 }
 
 fn optional(value: Option<&str>) -> String {
@@ -240,7 +237,7 @@ fn optional(value: Option<&str>) -> String {
 impl Inbox for RedisInbox {
     async fn append(&self, entry: NewEntry) -> Result<Appended, InboxError> {
         let mut connection = self.connection.clone();
-        let (new, id): (i64, String) = self
+        let (new, id): (i64, i64) = self
             .script(&APPEND)
             .arg(entry.key.to_hex())
             .arg(&entry.body[..])
@@ -250,7 +247,7 @@ impl Inbox for RedisInbox {
             .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
-        let id = entry_id(&id)?;
+        let id = EntryId(id);
         // Also for a duplicate: the first copy's write may not be on disk yet.
         self.wait_for_disk().await?;
         Ok(if new == 1 { Appended::New(id) } else { Appended::Duplicate(id) })
@@ -298,7 +295,7 @@ impl Inbox for RedisInbox {
             .arg(millis(SystemTime::now()))
             .arg(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX));
         for (id, attempt) in held {
-            command.arg(stream_id(id)).arg(attempt);
+            command.arg(number(id)).arg(attempt);
         }
         command.invoke_async::<Value>(&mut connection).await.map(drop).map_err(InboxError::new)
     }
@@ -312,7 +309,7 @@ impl Inbox for RedisInbox {
         command.arg(millis(SystemTime::now())).arg(u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX));
         let mut reasons = Vec::with_capacity(settled.len());
         for (id, attempt, how) in settled {
-            command.arg(stream_id(id)).arg(attempt);
+            command.arg(number(id)).arg(attempt);
             match how {
                 Settle::Done => {
                     command.arg("done").arg(0);
@@ -346,7 +343,7 @@ impl Inbox for RedisInbox {
         let mut connection = self.connection.clone();
         let rows: Vec<Vec<String>> = self
             .script(&LIST)
-            .arg(after.map_or_else(|| "0-0".to_owned(), stream_id))
+            .arg(after.map_or(0, |id| id.0))
             .arg(state.map_or("*", State::as_str))
             .arg(limit)
             .invoke_async(&mut connection)
@@ -358,14 +355,14 @@ impl Inbox for RedisInbox {
     async fn entry(&self, id: EntryId) -> Result<Option<Entry>, InboxError> {
         let mut connection = self.connection.clone();
         let fields: Vec<Vec<u8>> = redis::cmd("HGETALL")
-            .arg(format!("{}e:{}", self.prefix, stream_id(id)))
+            .arg(format!("{}e:{}", self.prefix, number(id)))
             .query_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
         if fields.is_empty() {
             return Ok(None);
         }
-        let mut row = vec![stream_id(id)];
+        let mut row = vec![number(id)];
         let mut body = None;
         for pair in fields.chunks(2) {
             let [name, value] = pair else { continue };
@@ -386,7 +383,7 @@ impl Inbox for RedisInbox {
         let mut command = self.script(&REPLAY);
         command.arg(millis(SystemTime::now()));
         match which {
-            Replay::Entry(id) => command.arg(stream_id(id)),
+            Replay::Entry(id) => command.arg(number(id)),
             Replay::AllDead => command.arg("*dead"),
         };
         command.invoke_async(&mut connection).await.map_err(InboxError::new)

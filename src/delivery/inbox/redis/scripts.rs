@@ -3,33 +3,36 @@
 //! from the prefix (`ARGV[1]`), so this targets one Redis, not a cluster.
 //!
 //! Layout under prefix `P`:
+//! - `P id`: the counter that numbers entries;
 //! - `P s`: the work stream (group `workers`); each message is one attempt
-//!   schedule of an entry, its field `origin` naming the entry (`-`: itself);
+//!   schedule of an entry, its field `origin` the entry's number;
 //! - `P e:<origin>`: the entry (a hash): `key`, `body`, `received_at`,
 //!   `event_type`, `timestamp`, `state`, `attempts`, `base`, `since`, `at`
 //!   (its current message), `reason`, `settled_at`, `due_at`;
 //! - `P k:<key hex>`: the entry of a duplicate key;
-//! - `P retry` (zset, due), `P done` and `P dead` (zsets, settled at);
+//! - `P retry` (zset, due), `P done` (zset, settled at), `P dead` (zset,
+//!   scored by number);
 //! - `P n`: counts of pending and taken entries;
-//! - `P all` (zset, the id's milliseconds): every entry, for listing;
+//! - `P all` (zset, scored by number): every entry, for listing;
 //! - `P d`: the dead letters' stream.
 
-/// Appends unless the key is kept. ARGV: prefix, key hex, body, received
-/// at (ms), event type, timestamp (each `-` for none or `=` then the
-/// value). Returns `{1, id}` for new, `{0, id}` for a duplicate.
+/// Appends unless the key is kept, numbering entries with the counter
+/// `P id`. ARGV: prefix, key hex, body, received at (ms), event type,
+/// timestamp (each `-` for none or `=` then the value). Returns `{1, id}`
+/// for new, `{0, id}` for a duplicate.
 pub(super) const APPEND: &str = r"
 local p = ARGV[1]
 local k = p .. 'k:' .. ARGV[2]
 local existing = redis.call('GET', k)
-if existing then return {0, existing} end
-local id = redis.call('XADD', p .. 's', '*', 'origin', '-')
+if existing then return {0, tonumber(existing)} end
+local id = redis.call('INCR', p .. 'id')
+local at = redis.call('XADD', p .. 's', '*', 'origin', id)
 redis.call('HSET', p .. 'e:' .. id, 'key', ARGV[2], 'body', ARGV[3], 'received_at', ARGV[4],
   'event_type', ARGV[5], 'timestamp', ARGV[6], 'state', 'pending', 'attempts', 0, 'base', 0,
-  'since', ARGV[4], 'at', id, 'due_at', ARGV[4])
+  'since', ARGV[4], 'at', at, 'due_at', ARGV[4])
 redis.call('SET', k, id)
 redis.call('HINCRBY', p .. 'n', 'pending', 1)
-local ms = string.match(id, '^(%d+)-')
-redis.call('ZADD', p .. 'all', ms, id)
+redis.call('ZADD', p .. 'all', id, id)
 return {1, id}
 ";
 
@@ -42,6 +45,9 @@ return {1, id}
 pub(super) const TAKE: &str = r"
 local p, consumer, now, lease, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local s = p .. 's'
+-- The group is made again if it went away (a restore, a FLUSHALL): read
+-- from the start, old messages are skipped by the `at` check below.
+redis.pcall('XGROUP', 'CREATE', s, 'workers', '0', 'MKSTREAM')
 for _, origin in ipairs(redis.call('ZRANGEBYSCORE', p .. 'retry', '-inf', now, 'LIMIT', 0, max)) do
   local at = redis.call('XADD', s, '*', 'origin', origin)
   redis.call('HSET', p .. 'e:' .. origin, 'at', at)
@@ -59,8 +65,7 @@ end
 local taken = {}
 for _, message in ipairs(messages) do
   local id, fields = message[1], message[2]
-  local origin = id
-  if fields[2] ~= '-' then origin = fields[2] end
+  local origin = fields[2]
   local e = p .. 'e:' .. origin
   local state = redis.call('HGET', e, 'state')
   if (state ~= 'pending' and state ~= 'taken') or redis.call('HGET', e, 'at') ~= id then
@@ -108,7 +113,7 @@ for i = 0, count - 1 do
     else
       redis.call('HSET', e, 'state', 'dead', 'reason', reason, 'settled_at', now)
       redis.call('HDEL', e, 'due_at')
-      redis.call('ZADD', p .. 'dead', now, origin)
+      redis.call('ZADD', p .. 'dead', origin, origin)
       redis.call('XADD', p .. 'd', '*', 'origin', origin, 'attempts', attempt, 'reason', reason)
     end
   end
@@ -139,43 +144,39 @@ local n = redis.call('HMGET', p .. 'n', 'pending', 'taken')
 return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCOUNT', p .. 'done', ARGV[2], '+inf'), redis.call('ZCARD', p .. 'dead')}
 ";
 
-/// Up to `limit` entries after `after` (an id, or `0-0`), in a state or
-/// any (`*`), oldest first. ARGV: prefix, after, state, limit. Returns, per
-/// entry, its id then its hash as field-value pairs (without the body).
+/// Up to `limit` entries numbered after `after`, in a state or any (`*`),
+/// oldest first: dead letters from their own index, others by walking
+/// `P all` (each step past the last number seen, so a page costs what it
+/// reads). ARGV: prefix, after, state, limit. Returns, per entry, its
+/// number then its hash as field-value pairs (without the body).
 pub(super) const LIST: &str = r"
-local p, after, wanted, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local after_ms, after_seq = string.match(after, '^(%d+)-(%d+)$')
-after_ms, after_seq = tonumber(after_ms), tonumber(after_seq)
+local p, last, wanted, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local index = p .. 'all'
+if wanted == 'dead' then index = p .. 'dead' end
 local found = {}
-local offset = 0
 while #found < limit do
-  local ids = redis.call('ZRANGEBYSCORE', p .. 'all', after_ms, '+inf', 'LIMIT', offset, 200)
+  local ids = redis.call('ZRANGEBYSCORE', index, '(' .. last, '+inf', 'LIMIT', 0, 200)
   if #ids == 0 then break end
-  offset = offset + #ids
   for _, id in ipairs(ids) do
-    local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-    ms, seq = tonumber(ms), tonumber(seq)
-    if ms > after_ms or seq > after_seq then
-      local e = p .. 'e:' .. id
-      local state = redis.call('HGET', e, 'state')
-      if not state then
-        redis.call('ZREM', p .. 'all', id)
-        offset = offset - 1
-      elseif wanted == '*' or state == wanted then
-        local fields = redis.call('HGETALL', e)
-        local row = {id}
-        for i = 1, #fields, 2 do
-          if fields[i] == 'body' then
-            table.insert(row, 'size')
-            table.insert(row, tostring(#fields[i + 1]))
-          else
-            table.insert(row, fields[i])
-            table.insert(row, fields[i + 1])
-          end
+    last = id
+    local e = p .. 'e:' .. id
+    local state = redis.call('HGET', e, 'state')
+    if not state then
+      redis.call('ZREM', index, id)
+    elseif wanted == '*' or state == wanted then
+      local fields = redis.call('HGETALL', e)
+      local row = {id}
+      for i = 1, #fields, 2 do
+        if fields[i] == 'body' then
+          table.insert(row, 'size')
+          table.insert(row, tostring(#fields[i + 1]))
+        else
+          table.insert(row, fields[i])
+          table.insert(row, fields[i + 1])
         end
-        table.insert(found, row)
-        if #found == limit then break end
       end
+      table.insert(found, row)
+      if #found == limit then break end
     end
   end
 end
@@ -217,11 +218,12 @@ return replayed
 /// Returns how many entries.
 pub(super) const PURGE: &str = r"
 local p, before = ARGV[1], ARGV[2]
+redis.pcall('XGROUP', 'CREATE', p .. 's', 'workers', '0', 'MKSTREAM')
 local old = redis.call('ZRANGEBYSCORE', p .. 'done', '-inf', '(' .. before)
 for _, origin in ipairs(old) do
   local e = p .. 'e:' .. origin
   local key = redis.call('HGET', e, 'key')
-  if key then redis.call('DEL', p .. 'k:' .. key) end
+  if key and redis.call('GET', p .. 'k:' .. key) == origin then redis.call('DEL', p .. 'k:' .. key) end
   redis.call('DEL', e)
   redis.call('ZREM', p .. 'done', origin)
   redis.call('ZREM', p .. 'all', origin)
