@@ -399,6 +399,7 @@ async fn the_inbox_commands_work_on_redis_and_never_print_its_password() {
         run(&["inbox", "--redis", &url, "replay", "--all-dead"]),
         run(&["inbox", "--redis", &url, "show", "12345"]),
         run(&["inbox", "--redis", &format!("redis://:wrong-hunter2@{}/", server.address), "stats"]),
+        run(&["inbox", "--redis", &format!("redis://:hunter2-pass@{}/3", server.address), "stats"]),
     ];
     for run in &runs {
         assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"), "{}{}", run.stdout, run.stderr);
@@ -411,4 +412,6 @@ async fn the_inbox_commands_work_on_redis_and_never_print_its_password() {
     assert_eq!(runs[4].code, 1, "an unknown id: {}", runs[4].stderr);
     assert_eq!(runs[5].code, 3, "a refused password makes the inbox unusable: {}", runs[5].stderr);
     assert!(runs[5].stderr.contains(&server.address.to_string()), "it names the server: {}", runs[5].stderr);
+    assert_eq!(runs[6].code, 3, "another database holds no inbox, and none is made: {}", runs[6].stderr);
+    assert!(runs[6].stderr.contains("no inbox"), "{}", runs[6].stderr);
 }

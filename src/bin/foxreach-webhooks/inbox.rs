@@ -114,9 +114,9 @@ const FOXREACH_RETRIES: Duration = Duration::from_secs(36 * 60);
 pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
     if let Some(url) = args.redis {
         let place = redis_place(&url);
-        let inbox = RedisInbox::connect(&url)
+        let inbox = RedisInbox::connect_existing(&url)
             .await
-            .map_err(|error| Failure::Inbox(format!("the Redis inbox at {place} is unreachable: {error}")))?;
+            .map_err(|error| Failure::Inbox(format!("the Redis inbox at {place} is unusable: {error}")))?;
         let fail = |error: InboxError| Failure::Inbox(format!("the Redis inbox at {place} failed: {error}"));
         return execute(&inbox, args.command, &place, fail).await;
     }

@@ -65,9 +65,10 @@ pub struct RedisInbox {
     prefix: String,
     consumer: String,
     retention: Duration,
-    /// Whether the server has `WAITAOF` (Redis 7.2 or later): then each
-    /// append waits until the append-only file has it on disk.
+    /// Whether to ask `WAITAOF` after each append (see the durability note).
     waitaof: bool,
+    /// Wakes this process's workers when it appends.
+    appended: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for RedisInbox {
@@ -91,23 +92,46 @@ impl RedisInbox {
     /// [`InboxError`] if the URL is invalid or Redis cannot be reached (the
     /// message never holds the URL, which may hold a password).
     pub async fn connect(url: &str) -> Result<Self, InboxError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(1)))
-            .set_number_of_retries(2);
-        let client = Client::open(url).map_err(InboxError::new)?;
-        let connection = client.get_connection_manager_with_config(config).await.map_err(InboxError::new)?;
-        let consumer = format!("{}-{}", std::process::id(), millis(SystemTime::now()));
-        let mut inbox = Self {
-            connection,
-            prefix: "foxreach:inbox:".to_owned(),
-            consumer,
-            retention: DEFAULT_RETENTION,
-            waitaof: false,
-        };
+        let mut inbox = Self::over(manager(url).await?);
         inbox.create_group().await?;
         inbox.waitaof = inbox.check_durability().await;
         Ok(inbox)
+    }
+
+    /// Connects to an inbox that exists already (its entry counter is
+    /// there), creating nothing: for the command-line tool, so that a
+    /// mistyped database number is an error, not a new empty inbox.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect), and if there is no inbox under the
+    /// default prefix.
+    pub async fn connect_existing(url: &str) -> Result<Self, InboxError> {
+        let inbox = Self::over(manager(url).await?);
+        let mut connection = inbox.connection.clone();
+        let counter = format!("{}id", inbox.prefix);
+        let exists: bool =
+            redis::cmd("EXISTS").arg(&counter).query_async(&mut connection).await.map_err(InboxError::new)?;
+        if !exists {
+            return Err(InboxError::new(format!(
+                "there is no inbox under the prefix {} in this database",
+                inbox.prefix
+            )));
+        }
+        Ok(inbox)
+    }
+
+    /// An inbox over `connection`, under the default prefix, with a
+    /// consumer name of its own.
+    fn over(connection: ConnectionManager) -> Self {
+        Self {
+            connection,
+            prefix: "foxreach:inbox:".to_owned(),
+            consumer: format!("{}-{}", std::process::id(), millis(SystemTime::now())),
+            retention: DEFAULT_RETENTION,
+            waitaof: false,
+            appended: std::sync::Arc::new(tokio::sync::Notify::new()),
+        }
     }
 
     /// Whether a reply means "on disk": with `WAITAOF` (7.2+) each append
@@ -142,6 +166,28 @@ impl RedisInbox {
                 "Redis is not set to `appendonly yes` with `appendfsync always` (and has no WAITAOF to make up \
                  for it): a Redis crash may lose deliveries already answered 202",
             );
+        }
+        let others: Result<Vec<String>, _> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("no-appendfsync-on-rewrite")
+            .arg("maxmemory-policy")
+            .query_async(&mut connection)
+            .await;
+        if let Ok(others) = others {
+            let other =
+                |name: &str| others.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).cloned();
+            if other("no-appendfsync-on-rewrite").as_deref() == Some("yes") {
+                tracing::warn!(
+                    target: "foxreach_webhooks::inbox",
+                    "Redis has `no-appendfsync-on-rewrite yes`: during a rewrite, replies come before the fsync",
+                );
+            }
+            if other("maxmemory-policy").as_deref().is_some_and(|policy| policy != "noeviction") {
+                tracing::warn!(
+                    target: "foxreach_webhooks::inbox",
+                    "Redis's maxmemory-policy is not `noeviction`: at its memory limit it may evict kept deliveries",
+                );
+            }
         }
         use_waitaof
     }
@@ -209,6 +255,17 @@ impl RedisInbox {
     }
 }
 
+/// A connection to `url` with one-second timeouts, re-established after a
+/// failure; its errors never hold the URL.
+async fn manager(url: &str) -> Result<ConnectionManager, InboxError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(Duration::from_secs(1)))
+        .set_number_of_retries(2);
+    let client = Client::open(url).map_err(InboxError::new)?;
+    client.get_connection_manager_with_config(config).await.map_err(InboxError::new)
+}
+
 fn millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
 }
@@ -250,7 +307,15 @@ impl Inbox for RedisInbox {
         let id = EntryId(id);
         // Also for a duplicate: the first copy's write may not be on disk yet.
         self.wait_for_disk().await?;
-        Ok(if new == 1 { Appended::New(id) } else { Appended::Duplicate(id) })
+        if new == 1 {
+            self.appended.notify_one();
+            return Ok(Appended::New(id));
+        }
+        Ok(Appended::Duplicate(id))
+    }
+
+    async fn appended(&self) {
+        self.appended.notified().await;
     }
 
     async fn take(&self, max: usize, lease: Duration) -> Result<Vec<Taken>, InboxError> {
