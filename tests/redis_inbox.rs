@@ -1,5 +1,5 @@
-//! WORK IN PROGRESS (issue 14): `RedisInbox` against a real `redis-server`
-//! on 127.0.0.1 that each test starts.
+//! `RedisInbox` against a real `redis-server` (or `valkey-server`) on
+//! 127.0.0.1 that each test starts.
 #![cfg(feature = "redis")]
 
 #[path = "support/redis_server.rs"]
@@ -135,7 +135,16 @@ async fn list_show_replay_and_purge() {
     assert_eq!((shown.state, shown.attempts, shown.body.as_deref()), (State::Dead, 1, Some(LEAD)));
     assert!(inbox.entry(foxreach_webhooks::delivery::inbox::EntryId(1 << 20)).await.expect("reads").is_none());
 
-    assert_eq!(inbox.replay(Replay::AllDead).await.expect("replays"), 2);
+    let mut redis =
+        redis::Client::open(server.url()).expect("a URL").get_multiplexed_async_connection().await.expect("up");
+    let dead_letters = |mut redis: redis::aio::MultiplexedConnection| async move {
+        redis::cmd("XLEN").arg("foxreach:inbox:d").query_async::<u64>(&mut redis).await.expect("XLEN")
+    };
+    assert_eq!(dead_letters(redis.clone()).await, 2, "one message per dead letter");
+    assert_eq!(inbox.replay(Replay::Entry(ids[1])).await.expect("replays"), 1);
+    assert_eq!(dead_letters(redis.clone()).await, 1, "a replayed one leaves the dead letters' stream");
+    assert_eq!(inbox.replay(Replay::AllDead).await.expect("replays"), 1);
+    assert_eq!(dead_letters(redis.clone()).await, 0);
     assert_eq!(inbox.replay(Replay::Entry(ids[1])).await.expect("replays"), 0, "pending now");
     assert_eq!(counts(inbox.stats().await.expect("counts")), (2, 0, 1, 0));
     let again = inbox.take(3, Duration::from_secs(30)).await.expect("takes");
@@ -145,6 +154,30 @@ async fn list_show_replay_and_purge() {
     assert_eq!(inbox.purge(SystemTime::now()).await.expect("purges"), 1);
     assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 2, 0, 0));
     assert!(matches!(inbox.append(entry(1)).await, Ok(Appended::New(_))), "a purged key is new again");
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut redis).await.expect("FLUSHALL");
+
+    // More than one purge script's worth (1,000) in one purge.
+    let inbox = server.inbox().await;
+    for n in 0..2_500u32 {
+        let mut key = [0; 32];
+        key[..4].copy_from_slice(&n.to_be_bytes());
+        inbox
+            .append(NewEntry::new(DeliveryKey::new(key), Bytes::from_static(LEAD), SystemTime::now()))
+            .await
+            .expect("appends");
+    }
+    let mut done = 0;
+    while done < 2_500 {
+        let taken = inbox.take(500, Duration::from_secs(30)).await.expect("takes");
+        done += taken.len();
+        inbox
+            .settle(taken.into_iter().map(|taken| (taken.id, taken.attempt, Settle::Done)).collect())
+            .await
+            .expect("settles");
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(inbox.purge(SystemTime::now()).await.expect("purges"), 2_500);
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 0, 0));
 }
 
 /// Records, per lead, how many handlers ran at once and in all.
@@ -240,4 +273,69 @@ async fn list_pages_through_a_burst_in_order_and_a_lost_group_is_made_again() {
     let _: () = redis::cmd("FLUSHALL").query_async(&mut connection).await.expect("flushes");
     inbox.append(entry(1)).await.expect("appends after the flush");
     assert_eq!(inbox.take(10, Duration::from_secs(30)).await.expect("takes").len(), 1, "workers go on");
+}
+
+#[tokio::test]
+async fn what_a_reply_means_for_the_disk_is_read_from_the_servers_settings() {
+    use foxreach_webhooks::delivery::inbox::Durability;
+    let none = RedisServer::start();
+    assert_eq!(none.inbox().await.durability(), Durability::NotOnDisk);
+    let always =
+        RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", "always", "--dir", &scratch("always")]);
+    assert_eq!(always.inbox().await.durability(), Durability::Always);
+    // Redis 7.0 has no WAITAOF: `everysec` there is not on disk.
+    let everysec =
+        RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", "everysec", "--dir", &scratch("r-everysec")]);
+    assert_eq!(everysec.inbox().await.durability(), Durability::NotOnDisk);
+}
+
+/// Valkey has WAITAOF: with `everysec`, appends wait for the file in rounds
+/// on a connection of their own. One WAITAOF per append on the shared
+/// connection would block it until each fsync, letting through about one
+/// append a second (on a server whose WAITAOF waits, unlike Valkey 8.0.1's
+/// under `everysec`, which answers early: redis/redis#13793).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_everysec_and_waitaof_appends_wait_for_the_file_and_survive_a_kill() {
+    use foxreach_webhooks::delivery::inbox::Durability;
+    let dir = scratch("v-everysec");
+    let mut server = RedisServer::start_program(
+        "valkey-server",
+        &["--appendonly", "yes", "--appendfsync", "everysec", "--dir", &dir],
+    );
+    let inbox = server.inbox().await;
+    assert_eq!(inbox.durability(), Durability::WaitAof);
+    let appends = (0..200u8).map(|n| {
+        let inbox = inbox.clone();
+        tokio::spawn(async move { inbox.append(entry(n)).await })
+    });
+    for append in appends.collect::<Vec<_>>() {
+        assert!(matches!(append.await.expect("no panic"), Ok(Appended::New(_))));
+    }
+    assert!(matches!(inbox.append(entry(7)).await, Ok(Appended::Duplicate(_))));
+    let mut connection =
+        redis::Client::open(server.url()).expect("a URL").get_multiplexed_async_connection().await.expect("up");
+    let waits: String = redis::cmd("INFO").arg("commandstats").query_async(&mut connection).await.expect("INFO");
+    let rounds = waits
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_waitaof:calls="))
+        .map(|rest| rest.split(',').next().unwrap_or("0").parse::<u64>().unwrap_or(0));
+    assert!(
+        rounds.is_some_and(|rounds| (1..=100).contains(&rounds)),
+        "WAITAOF asked in rounds shared by appends (4 to 6 for 201 in three runs), not once each: {rounds:?}"
+    );
+    drop(inbox);
+    server.kill_and_restart();
+    assert_eq!(
+        counts(server.inbox().await.stats().await.expect("counts")),
+        (200, 0, 0, 0),
+        "every answered append was in the file"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A directory of this test's own for an append-only file.
+fn scratch(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("foxreach-redis-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir.to_string_lossy().into_owned()
 }

@@ -1,6 +1,5 @@
-//! A `redis-server` of a test's own on 127.0.0.1, on a free port, killed on
-//! drop. `.ci/test` installs redis-server (Debian package `redis-server`)
-//! if it is missing. Included by path, so that tests without the HTTP
+//! A `redis-server` (or `valkey-server`) of a test's own on 127.0.0.1, on a
+//! free port, killed on drop. `.ci/test` installs both if they are missing. Included by path, so that tests without the HTTP
 //! features can use it.
 #![allow(dead_code)] // each test crate uses its own part of this
 
@@ -11,6 +10,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct RedisServer {
     pub(crate) child: Child,
     pub(crate) address: SocketAddr,
+    program: &'static str,
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -20,28 +21,53 @@ impl RedisServer {
 
     /// With more arguments for redis-server, such as `--requirepass`.
     pub(crate) fn start_with(extra: &[&str]) -> Self {
+        Self::start_program("redis-server", extra)
+    }
+
+    /// `program` (`redis-server` or `valkey-server`) with more arguments.
+    pub(crate) fn start_program(program: &'static str, extra: &[&str]) -> Self {
         let port =
             TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!("could not start redis-server ({err}): install it (Debian: apt-get install redis-server), as .ci/test does")
-            });
-        let server = Self { child, address: SocketAddr::from(([127, 0, 0, 1], port)) };
+        let extra: Vec<String> = extra.iter().map(|arg| (*arg).to_owned()).collect();
+        let child = spawn(program, port, &extra);
+        let server = Self { child, address: SocketAddr::from(([127, 0, 0, 1], port)), program, extra };
+        server.wait_until_listening();
+        server
+    }
+
+    /// Kills the server with SIGKILL and starts it again with the same
+    /// arguments (its append-only file, if it has one, read back).
+    pub(crate) fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.program, self.address.port(), &self.extra);
+        self.wait_until_listening();
+    }
+
+    fn wait_until_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(server.address).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen on {} within 10 s", server.address);
+        while TcpStream::connect(self.address).is_err() {
+            assert!(Instant::now() < deadline, "{} did not listen on {} within 10 s", self.program, self.address);
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
     }
 
     pub(crate) fn url(&self) -> String {
         format!("redis://{}/", self.address)
     }
+}
+
+fn spawn(program: &str, port: u16, extra: &[String]) -> Child {
+    Command::new(program)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| {
+            panic!(
+                "could not start {program} ({err}): install it (Debian: apt-get install {program}), as .ci/test does"
+            )
+        })
 }
 
 impl Drop for RedisServer {

@@ -141,11 +141,18 @@ pub(crate) async fn run(args: InboxArgs) -> Result<Report, Failure> {
     execute(&inbox, args.command, &path.display().to_string(), fail).await
 }
 
-/// A Redis URL as messages show it: host and port, never a password.
+/// A Redis URL as messages show it: scheme, host and port (or a Unix
+/// socket's path), never a password.
 fn redis_place(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
+    // A Unix socket's password is in the query (`?pass=`), a server's
+    // before the `@`.
+    let rest = rest.split('?').next().unwrap_or(rest);
+    if scheme.ends_with("unix") {
+        return format!("{scheme}://{rest}");
+    }
     let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    format!("redis://{}", host.split('/').next().unwrap_or(host))
+    format!("{scheme}://{}", host.split('/').next().unwrap_or(host))
 }
 
 /// Runs `command` on `inbox` (`place` names it in messages).
@@ -279,4 +286,17 @@ fn sqlite_code(error: &(dyn StdError + 'static)) -> Option<ErrorCode> {
         cause = current.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redis_place;
+
+    #[test]
+    fn a_redis_url_is_shown_without_its_password() {
+        assert_eq!(redis_place("redis://:hunter2@cache.internal:6380/2"), "redis://cache.internal:6380");
+        assert_eq!(redis_place("rediss://user:hunter2@cache.internal"), "rediss://cache.internal");
+        assert_eq!(redis_place("redis+unix:///run/redis.sock?db=1&pass=hunter2"), "redis+unix:///run/redis.sock");
+        assert_eq!(redis_place("unix:///run/redis.sock"), "unix:///run/redis.sock");
+    }
 }

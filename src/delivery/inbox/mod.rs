@@ -55,7 +55,7 @@ pub use backoff::Backoff;
 pub use entry::{Appended, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::RedisInbox;
+pub use redis::{Durability, RedisInbox};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteInbox;

@@ -3,10 +3,16 @@
 //! keys), so that copies of one delivery at two receivers make one entry
 //! and an entry is held by one worker at a time.
 
+mod durability;
+mod rows;
 mod scripts;
 
+use durability::DiskWaits;
+pub use durability::Durability;
+use rows::{TakenRow, entry_from, entry_id, from_millis, millis, number, optional};
+
 use std::sync::LazyLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -25,6 +31,10 @@ static LIST: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::LIST));
 static REPLAY: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::REPLAY));
 static PURGE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::PURGE));
 
+/// The most done entries one purge script deletes: Redis runs nothing else
+/// meanwhile, so a step must stay short (a few milliseconds).
+const PURGE_STEP: u64 = 1_000;
+
 /// The durable inbox in Redis Streams (feature `redis`, Redis 7.0 or
 /// later, one server: not a cluster), shared by receivers and workers on
 /// any number of machines. See [`Inbox`] for its states.
@@ -35,27 +45,33 @@ static PURGE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::PURGE));
 /// - **durability.** A `202` should mean the entry survives a Redis crash:
 ///   run Redis with `appendonly yes` and `appendfsync always`, which
 ///   [`connect`](Self::connect) checks, warning otherwise. With
-///   `appendfsync everysec` on Redis 7.2 or later, each append waits for
-///   `WAITAOF` instead (within 900 ms, else `503`; it holds up the other
-///   commands of the connection meanwhile). Without either, a Redis crash
-///   can lose the last second of answered deliveries (`everysec`), or
-///   everything since the last snapshot (no AOF).
+///   `appendfsync everysec` on a server that has `WAITAOF` (Redis 7.2 or
+///   later, Valkey), appends wait for the next fsync instead, in rounds on
+///   a connection of their own (see [`Durability`]). Without either, a
+///   Redis crash can lose the last second of answered deliveries
+///   (`everysec`), or everything since the last snapshot (no AOF).
+///   [`durability`](Self::durability) says which applies.
 /// - **workers** share the consumer group `workers` of the stream
 ///   `<prefix>s`: new entries are read with `XREADGROUP`, entries whose
 ///   worker went quiet for a lease are claimed with `XAUTOCLAIM` (so every
 ///   [`Workers`](super::Workers) of one prefix must use one lease),
 ///   retries wait in a sorted set until due. Attempts are counted in the
 ///   entry, and renewals and settlements are fenced by them.
-/// - **dead letters** stay in the entry (for `list --dead` and `replay`)
-///   and are logged to the stream `<prefix>d` with reason and attempts.
+/// - **dead letters** stay in the entry (for `list --dead` and `replay`),
+///   and the stream `<prefix>d` holds one message per dead letter (its
+///   number, reason and attempts) until it is replayed.
 /// - **retention.** A done entry and its duplicate key expire after the
-///   retention ([`DEFAULT_RETENTION`], 7 days); [`purge`](Inbox::purge)
-///   drops them early, and trims the stream of messages every worker has
-///   acknowledged.
+///   retention ([`DEFAULT_RETENTION`], 7 days), which Redis applies even
+///   with no worker running. [`purge`](Inbox::purge) (which
+///   [`Workers`](super::Workers) call every 10 minutes with their own
+///   retention: the shorter of the two wins) drops them early, a thousand
+///   per script, trims the stream of messages every worker has
+///   acknowledged, and deletes consumers left by processes gone a day ago.
 /// - **timeouts.** Every command times out after a second (the connection
 ///   is re-established after a failure): an unreachable or stuck Redis
 ///   makes `append` fail, and the receiver answers `503` well within
-///   FoxReach's five seconds.
+///   FoxReach's five seconds. A `WAITAOF` round waits at most 1.8 s, and an
+///   append at most two rounds.
 ///
 /// Cloning shares the connection and the consumer name.
 #[derive(Clone)]
@@ -65,8 +81,10 @@ pub struct RedisInbox {
     prefix: String,
     consumer: String,
     retention: Duration,
-    /// Whether to ask `WAITAOF` after each append (see the durability note).
-    waitaof: bool,
+    /// What a reply means for the disk, read at connect.
+    durability: Durability,
+    /// Where appends wait for the disk, with [`Durability::WaitAof`].
+    disk: Option<DiskWaits>,
     /// Wakes this process's workers when it appends.
     appended: std::sync::Arc<tokio::sync::Notify>,
 }
@@ -83,18 +101,21 @@ impl std::fmt::Debug for RedisInbox {
 
 impl RedisInbox {
     /// Connects to the Redis at `url` (`redis://[:password@]host:port/db`),
-    /// with one-second timeouts, under the prefix `foxreach:inbox:`, creates
-    /// the stream and its consumer group if they are missing, and checks
-    /// the server's durability settings (above).
+    /// with one-second timeouts, under the prefix `foxreach:inbox:`, and
+    /// checks the server's durability settings (above).
     ///
     /// # Errors
     ///
     /// [`InboxError`] if the URL is invalid or Redis cannot be reached (the
     /// message never holds the URL, which may hold a password).
     pub async fn connect(url: &str) -> Result<Self, InboxError> {
-        let mut inbox = Self::over(manager(url).await?);
-        inbox.create_group().await?;
-        inbox.waitaof = inbox.check_durability().await;
+        let mut inbox = Self::over(manager(url, RESPONSE_TIMEOUT).await?);
+        inbox.durability = durability::check(&mut inbox.connection.clone()).await;
+        if inbox.durability == Durability::WaitAof {
+            // Its own connection, with room for a round's wait.
+            let connection = manager(url, RESPONSE_TIMEOUT * 3).await?;
+            inbox.disk = Some(DiskWaits::start(connection));
+        }
         Ok(inbox)
     }
 
@@ -107,7 +128,7 @@ impl RedisInbox {
     /// As [`connect`](Self::connect), and if there is no inbox under the
     /// default prefix.
     pub async fn connect_existing(url: &str) -> Result<Self, InboxError> {
-        let inbox = Self::over(manager(url).await?);
+        let inbox = Self::over(manager(url, RESPONSE_TIMEOUT).await?);
         let mut connection = inbox.connection.clone();
         let counter = format!("{}id", inbox.prefix);
         let exists: bool =
@@ -129,95 +150,27 @@ impl RedisInbox {
             prefix: "foxreach:inbox:".to_owned(),
             consumer: format!("{}-{}", std::process::id(), millis(SystemTime::now())),
             retention: DEFAULT_RETENTION,
-            waitaof: false,
+            durability: Durability::NotOnDisk,
+            disk: None,
             appended: std::sync::Arc::new(tokio::sync::Notify::new()),
         }
     }
 
-    /// Whether a reply means "on disk": with `WAITAOF` (7.2+) each append
-    /// asks; before it, only `appendonly yes` with `appendfsync always`
-    /// makes a reply mean that. Anything weaker is logged once, as a
-    /// warning: a Redis crash could then lose deliveries already answered.
-    async fn check_durability(&self) -> bool {
-        let mut connection = self.connection.clone();
-        let settings: Result<Vec<String>, _> =
-            redis::cmd("CONFIG").arg("GET").arg("append*").query_async(&mut connection).await;
-        let Ok(settings) = settings else {
-            tracing::warn!(
-                target: "foxreach_webhooks::inbox",
-                "could not read Redis's appendonly and appendfsync settings (CONFIG GET refused?): \
-                 make sure they are `yes` and `always`, or a Redis crash may lose deliveries already answered 202",
-            );
-            return false;
-        };
-        let setting =
-            |name: &str| settings.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).cloned();
-        let aof = setting("appendonly").as_deref() == Some("yes");
-        let always = setting("appendfsync").as_deref() == Some("always");
-        let waitaof: Result<Value, _> =
-            redis::cmd("COMMAND").arg("INFO").arg("WAITAOF").query_async(&mut connection).await;
-        let has_waitaof =
-            matches!(waitaof, Ok(Value::Array(ref info)) if info.iter().any(|command| !matches!(command, Value::Nil)));
-        // With `always` a reply already means fsynced; WAITAOF needs an AOF.
-        let use_waitaof = aof && !always && has_waitaof;
-        if !(aof && (always || use_waitaof)) {
-            tracing::warn!(
-                target: "foxreach_webhooks::inbox",
-                "Redis is not set to `appendonly yes` with `appendfsync always` (and has no WAITAOF to make up \
-                 for it): a Redis crash may lose deliveries already answered 202",
-            );
-        }
-        let others: Result<Vec<String>, _> = redis::cmd("CONFIG")
-            .arg("GET")
-            .arg("no-appendfsync-on-rewrite")
-            .arg("maxmemory-policy")
-            .query_async(&mut connection)
-            .await;
-        if let Ok(others) = others {
-            let other =
-                |name: &str| others.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).cloned();
-            if other("no-appendfsync-on-rewrite").as_deref() == Some("yes") {
-                tracing::warn!(
-                    target: "foxreach_webhooks::inbox",
-                    "Redis has `no-appendfsync-on-rewrite yes`: during a rewrite, replies come before the fsync",
-                );
-            }
-            if other("maxmemory-policy").as_deref().is_some_and(|policy| policy != "noeviction") {
-                tracing::warn!(
-                    target: "foxreach_webhooks::inbox",
-                    "Redis's maxmemory-policy is not `noeviction`: at its memory limit it may evict kept deliveries",
-                );
-            }
-        }
-        use_waitaof
-    }
-
-    /// Waits until the server's append-only file has everything this
-    /// connection wrote, where the server can say (`WAITAOF`, 7.2+).
-    async fn wait_for_disk(&self) -> Result<(), InboxError> {
-        if !self.waitaof {
-            return Ok(());
-        }
-        let mut connection = self.connection.clone();
-        let (local, _replicas): (u64, u64) =
-            redis::cmd("WAITAOF").arg(1).arg(0).arg(900).query_async(&mut connection).await.map_err(InboxError::new)?;
-        if local < 1 {
-            return Err(InboxError::new("Redis did not write the delivery to its append-only file within 900 ms"));
-        }
-        Ok(())
+    /// What a `202` means for Redis's disk, from the server's settings
+    /// when this inbox connected.
+    #[must_use]
+    pub fn durability(&self) -> Durability {
+        self.durability
     }
 
     /// The prefix of the inbox's keys (`foxreach:inbox:` by default): one
     /// inbox per prefix, to share a Redis with other data or webhooks.
-    ///
-    /// # Errors
-    ///
-    /// [`InboxError`] if the stream and group of the new prefix cannot be
-    /// created.
-    pub async fn prefix(mut self, prefix: impl Into<String>) -> Result<Self, InboxError> {
+    /// Nothing is written under the default one: the stream and its group
+    /// are made by the first append or take.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
-        self.create_group().await?;
-        Ok(self)
+        self
     }
 
     /// How long done entries (and their duplicate keys) are kept
@@ -229,23 +182,6 @@ impl RedisInbox {
         self
     }
 
-    async fn create_group(&self) -> Result<(), InboxError> {
-        let mut connection = self.connection.clone();
-        let created: Result<Value, _> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(format!("{}s", self.prefix))
-            .arg("workers")
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut connection)
-            .await;
-        match created {
-            Ok(_) => Ok(()),
-            Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
-            Err(error) => Err(InboxError::new(error)),
-        }
-    }
-
     /// An invocation of `script` (by its SHA, loaded on first use), its
     /// first argument the prefix.
     fn script(&self, script: &'static LazyLock<Script>) -> ScriptInvocation<'static> {
@@ -255,40 +191,20 @@ impl RedisInbox {
     }
 }
 
-/// A connection to `url` with one-second timeouts, re-established after a
-/// failure; its errors never hold the URL.
-async fn manager(url: &str) -> Result<ConnectionManager, InboxError> {
+/// How long a command may take: well under FoxReach's 5 seconds, so that a
+/// stuck Redis is a `503` the sender retries, not a hang.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A connection to `url` with a one-second connection timeout and
+/// `response_timeout`, re-established after a failure; its errors never
+/// hold the URL.
+async fn manager(url: &str, response_timeout: Duration) -> Result<ConnectionManager, InboxError> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(response_timeout))
         .set_number_of_retries(2);
     let client = Client::open(url).map_err(InboxError::new)?;
     client.get_connection_manager_with_config(config).await.map_err(InboxError::new)
-}
-
-fn millis(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn from_millis(at: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(at)
-}
-
-/// What the take script returns per entry: origin, attempt, try number,
-/// since, key, body, received at.
-type TakenRow = (String, u32, u32, u64, String, Vec<u8>, u64);
-
-/// An entry's number, as the scripts return it.
-fn entry_id(id: &str) -> Result<EntryId, InboxError> {
-    id.parse().map(EntryId).map_err(|_| InboxError::new(format!("not an entry number: {id}")))
-}
-
-fn number(id: EntryId) -> String {
-    id.0.to_string()
-}
-
-fn optional(value: Option<&str>) -> String {
-    value.map_or_else(|| "-".to_owned(), |value| format!("={value}"))
 }
 
 impl Inbox for RedisInbox {
@@ -305,8 +221,11 @@ impl Inbox for RedisInbox {
             .await
             .map_err(InboxError::new)?;
         let id = EntryId(id);
-        // Also for a duplicate: the first copy's write may not be on disk yet.
-        self.wait_for_disk().await?;
+        // Also for a duplicate: the first copy, appended by another
+        // receiver a moment ago, may not be on disk yet.
+        if let Some(disk) = &self.disk {
+            disk.wait().await?;
+        }
         if new == 1 {
             self.appended.notify_one();
             return Ok(Appended::New(id));
@@ -456,40 +375,19 @@ impl Inbox for RedisInbox {
 
     async fn purge(&self, done_before: SystemTime) -> Result<u64, InboxError> {
         let mut connection = self.connection.clone();
-        self.script(&PURGE).arg(millis(done_before)).invoke_async(&mut connection).await.map_err(InboxError::new)
+        let mut purged = 0;
+        loop {
+            let step: u64 = self
+                .script(&PURGE)
+                .arg(millis(done_before))
+                .arg(PURGE_STEP)
+                .invoke_async(&mut connection)
+                .await
+                .map_err(InboxError::new)?;
+            purged += step;
+            if step < PURGE_STEP {
+                return Ok(purged);
+            }
+        }
     }
-}
-
-/// An entry from its id and its hash's fields (the body's length as
-/// `size`), as the list script returns it.
-fn entry_from(row: &[String], body: Option<Bytes>) -> Result<Entry, InboxError> {
-    let (id, fields) = row.split_first().ok_or_else(|| InboxError::new("an empty row"))?;
-    let field =
-        |name: &str| fields.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).map(String::as_str);
-    let number = |name: &str| field(name).and_then(|value| value.parse::<u64>().ok());
-    let state = match field("state") {
-        Some("pending") => State::Pending,
-        Some("taken") => State::Taken,
-        Some("done") => State::Done,
-        Some("dead") => State::Dead,
-        _ => return Err(InboxError::new(format!("entry {id} has no known state"))),
-    };
-    let key = field("key")
-        .and_then(DeliveryKey::from_signature)
-        .ok_or_else(|| InboxError::new("a stored key is not 64 hex digits"))?;
-    let text = |name: &str| field(name).and_then(|value| value.strip_prefix('=')).map(str::to_owned);
-    Ok(Entry {
-        id: entry_id(id)?,
-        state,
-        key,
-        event_type: text("event_type"),
-        timestamp: text("timestamp"),
-        received_at: from_millis(number("received_at").unwrap_or(0)),
-        attempts: u32::try_from(number("attempts").unwrap_or(0)).unwrap_or(u32::MAX),
-        due_at: matches!(state, State::Pending | State::Taken).then(|| number("due_at").map(from_millis)).flatten(),
-        reason: field("reason").map(str::to_owned),
-        settled_at: number("settled_at").map(from_millis),
-        size: usize::try_from(number("size").unwrap_or(0)).unwrap_or(0),
-        body,
-    })
 }

@@ -14,7 +14,8 @@
 //!   scored by number);
 //! - `P n`: counts of pending and taken entries;
 //! - `P all` (zset, scored by number): every entry, for listing;
-//! - `P d`: the dead letters' stream.
+//! - `P d`: the dead letters' stream, one message (origin, attempts,
+//!   reason) per dead letter, deleted when it is replayed.
 
 /// Appends unless the key is kept, numbering entries with the counter
 /// `P id`. ARGV: prefix, key hex, body, received at (ms), event type,
@@ -114,7 +115,8 @@ for i = 0, count - 1 do
       redis.call('HSET', e, 'state', 'dead', 'reason', reason, 'settled_at', now)
       redis.call('HDEL', e, 'due_at')
       redis.call('ZADD', p .. 'dead', origin, origin)
-      redis.call('XADD', p .. 'd', '*', 'origin', origin, 'attempts', attempt, 'reason', reason)
+      local logged = redis.call('XADD', p .. 'd', '*', 'origin', origin, 'attempts', attempt, 'reason', reason)
+      redis.call('HSET', e, 'dead_letter', logged)
     end
   end
 end
@@ -197,11 +199,12 @@ end
 local replayed = 0
 for _, origin in ipairs(ids) do
   local e = p .. 'e:' .. origin
-  local row = redis.call('HMGET', e, 'state', 'attempts', 'key')
+  local row = redis.call('HMGET', e, 'state', 'attempts', 'key', 'dead_letter')
   if row[1] == 'dead' or row[1] == 'done' then
+    if row[4] then redis.call('XDEL', p .. 'd', row[4]) end
     local at = redis.call('XADD', p .. 's', '*', 'origin', origin)
     redis.call('HSET', e, 'state', 'pending', 'at', at, 'base', row[2], 'since', now, 'due_at', now)
-    redis.call('HDEL', e, 'settled_at')
+    redis.call('HDEL', e, 'settled_at', 'dead_letter')
     redis.call('PERSIST', e)
     redis.call('PERSIST', p .. 'k:' .. row[3])
     redis.call('ZREM', p .. 'done', origin)
@@ -213,13 +216,17 @@ end
 return replayed
 ";
 
-/// Deletes the done entries settled before a time, and trims the stream of
-/// messages every worker has acknowledged. ARGV: prefix, before (ms).
-/// Returns how many entries.
+/// Deletes up to `limit` done entries settled before a time (a purge of
+/// millions in one script would hold Redis for seconds: the caller calls
+/// again while it gets `limit`), trims the stream of messages every worker
+/// has acknowledged, and deletes consumers (workers of processes gone)
+/// that hold nothing and were idle for a day. ARGV: prefix, before (ms),
+/// limit. Returns how many entries.
 pub(super) const PURGE: &str = r"
-local p, before = ARGV[1], ARGV[2]
-redis.pcall('XGROUP', 'CREATE', p .. 's', 'workers', '0', 'MKSTREAM')
-local old = redis.call('ZRANGEBYSCORE', p .. 'done', '-inf', '(' .. before)
+local p, before, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local s = p .. 's'
+redis.pcall('XGROUP', 'CREATE', s, 'workers', '0', 'MKSTREAM')
+local old = redis.call('ZRANGEBYSCORE', p .. 'done', '-inf', '(' .. before, 'LIMIT', 0, limit)
 for _, origin in ipairs(old) do
   local e = p .. 'e:' .. origin
   local key = redis.call('HGET', e, 'key')
@@ -230,7 +237,6 @@ for _, origin in ipairs(old) do
 end
 -- Messages before both the oldest unacknowledged one and the group's last
 -- delivered one are acknowledged: no entry needs them.
-local s = p .. 's'
 local keep = nil
 for _, group in ipairs(redis.call('XINFO', 'GROUPS', s)) do
   for i = 1, #group, 2 do
@@ -244,7 +250,14 @@ if pending[2] then
   if tonumber(a_ms) < tonumber(b_ms) or (a_ms == b_ms and tonumber(a_seq) < tonumber(b_seq)) then keep = pending[2] end
 end
 if keep then redis.call('XTRIM', s, 'MINID', keep) end
--- The dead letters' log keeps what was settled since `before`.
-redis.call('XTRIM', p .. 'd', 'MINID', before)
+-- Each process's workers are a consumer of their own: a restart leaves
+-- the old one behind, and XAUTOCLAIM has moved what it held.
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', s, 'workers')) do
+  local fields = {}
+  for i = 1, #consumer, 2 do fields[consumer[i]] = consumer[i + 1] end
+  if fields['pending'] == 0 and fields['idle'] > 86400000 then
+    redis.call('XGROUP', 'DELCONSUMER', s, 'workers', fields['name'])
+  end
+end
 return #old
 ";
