@@ -13,3 +13,14 @@ start_receiver() {
   url=$(sed -n 's/^listening on //p' "$work/$2.err" | head -n 1)
   [ -n "$url" ] || { echo "$2 did not start" >&2; cat "$work/$2.err" >&2; exit 1; }
 }
+
+# free_port: a port nobody listens on, below Linux's ephemeral range
+# (32768 and up) so that no connection's own port takes it meanwhile; for
+# servers that cannot be told to pick one themselves (redis-server).
+free_port() {
+  local port
+  while :; do
+    port=$((10000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}

@@ -47,9 +47,15 @@ pub(crate) async fn open() -> Result<Opened, Box<dyn std::error::Error>> {
     }
     #[cfg(feature = "redis")]
     if let Ok(url) = std::env::var("REDIS_URL") {
-        let inbox = foxreach_webhooks::delivery::inbox::RedisInbox::connect(&url).await?;
+        use foxreach_webhooks::delivery::inbox::{Durability, RedisInbox};
+        let inbox = RedisInbox::connect(&url).await?;
+        let disk = match inbox.durability() {
+            Durability::Always => "appendfsync always: a 202 survives a Redis crash",
+            Durability::WaitAof => "each 202 waits for WAITAOF: it survives a Redis crash",
+            _ => "NOT on disk before the 202: a Redis crash can lose deliveries (see the warning)",
+        };
         eprintln!(
-            "keeping deliveries in the Redis inbox at REDIS_URL (FOXREACH_INBOX=memory to process them in the request)"
+            "keeping deliveries in the Redis inbox at REDIS_URL, {disk} (FOXREACH_INBOX=memory to process them in the request)"
         );
         let running = start(inbox.clone());
         return Ok(Opened::Redis(inbox, running));
