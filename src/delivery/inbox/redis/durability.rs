@@ -26,7 +26,10 @@ pub enum Durability {
     /// moment (up to about a second), before the `202` (each wait writes
     /// the counter `foxreach:inbox:synced`, whatever the prefix). Settles are not
     /// waited for: after a Redis crash the last second's may be lost, and
-    /// their entries run again (at least once). Some servers' `WAITAOF`
+    /// their entries run again (at least once). Slower than `always`: on
+    /// Valkey 8.0.1 here, 0.09x of a bare hyper server's requests a second
+    /// against 0.22x, an append waiting about 10 ms for its round
+    /// (`bash .ci/load-redis-durability`, PERFORMANCE.md). Some servers' `WAITAOF`
     /// answers before the fsync under `everysec` (redis/redis#13793, fixed
     /// in Redis 7.4.3; Valkey 8.0.1 does it too): prefer `always` there.
     WaitAof,
