@@ -175,9 +175,27 @@ async fn list_show_replay_and_purge() {
             .await
             .expect("settles");
     }
+    // A filtered list walks 2,000 entries a script, and goes on where it stopped.
+    assert_eq!(inbox.list(Some(State::Done), None, 3_000).await.expect("lists").len(), 2_500);
+    assert!(inbox.list(Some(State::Pending), None, 10).await.expect("lists").is_empty());
     tokio::time::sleep(Duration::from_millis(5)).await;
     assert_eq!(inbox.purge(SystemTime::now()).await.expect("purges"), 2_500);
     assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 0, 0));
+
+    // And more than one replay script's worth of dead letters in one replay.
+    for n in 0..1_200u32 {
+        let mut key = [1; 32];
+        key[..4].copy_from_slice(&n.to_be_bytes());
+        inbox
+            .append(NewEntry::new(DeliveryKey::new(key), Bytes::from_static(LEAD), SystemTime::now()))
+            .await
+            .expect("appends");
+    }
+    let taken = inbox.take(1_200, Duration::from_secs(30)).await.expect("takes");
+    let dead = taken.into_iter().map(|taken| (taken.id, taken.attempt, Settle::Dead("refused".into())));
+    inbox.settle(dead.collect()).await.expect("settles");
+    assert_eq!(inbox.replay(Replay::AllDead).await.expect("replays"), 1_200);
+    assert_eq!(counts(inbox.stats().await.expect("counts")), (1_200, 0, 0, 0));
 }
 
 /// Records, per lead, how many handlers ran at once and in all.

@@ -31,9 +31,9 @@ static LIST: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::LIST));
 static REPLAY: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::REPLAY));
 static PURGE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::PURGE));
 
-/// The most done entries one purge script deletes: Redis runs nothing else
-/// meanwhile, so a step must stay short (a few milliseconds).
-const PURGE_STEP: u64 = 1_000;
+/// The most entries one purge or replay script changes: Redis runs nothing
+/// else meanwhile, so a step must stay short (a few milliseconds).
+const STEP: u64 = 1_000;
 
 /// The durable inbox in Redis Streams (feature `redis`, Redis 7.0 or
 /// later, one server: not a cluster), shared by receivers and workers on
@@ -325,15 +325,26 @@ impl Inbox for RedisInbox {
 
     async fn list(&self, state: Option<State>, after: Option<EntryId>, limit: usize) -> Result<Vec<Entry>, InboxError> {
         let mut connection = self.connection.clone();
-        let rows: Vec<Vec<String>> = self
-            .script(&LIST)
-            .arg(after.map_or(0, |id| id.0))
-            .arg(state.map_or("*", State::as_str))
-            .arg(limit)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(InboxError::new)?;
-        rows.iter().map(|row| entry_from(row, None)).collect()
+        let mut entries = Vec::new();
+        let mut after = after.map_or_else(|| "0".to_owned(), number);
+        while entries.len() < limit {
+            let (last, finished, rows): (String, u8, Vec<Vec<String>>) = self
+                .script(&LIST)
+                .arg(&after)
+                .arg(state.map_or("*", State::as_str))
+                .arg(limit - entries.len())
+                .invoke_async(&mut connection)
+                .await
+                .map_err(InboxError::new)?;
+            for row in &rows {
+                entries.push(entry_from(row, None)?);
+            }
+            if finished == 1 {
+                break;
+            }
+            after = last;
+        }
+        Ok(entries)
     }
 
     async fn entry(&self, id: EntryId) -> Result<Option<Entry>, InboxError> {
@@ -364,13 +375,24 @@ impl Inbox for RedisInbox {
 
     async fn replay(&self, which: Replay) -> Result<u64, InboxError> {
         let mut connection = self.connection.clone();
-        let mut command = self.script(&REPLAY);
-        command.arg(millis(SystemTime::now()));
-        match which {
-            Replay::Entry(id) => command.arg(number(id)),
-            Replay::AllDead => command.arg("*dead"),
-        };
-        command.invoke_async(&mut connection).await.map_err(InboxError::new)
+        let now = millis(SystemTime::now());
+        if let Replay::Entry(id) = which {
+            let mut command = self.script(&REPLAY);
+            command.arg(now).arg(number(id));
+            return command.invoke_async(&mut connection).await.map_err(InboxError::new);
+        }
+        // Every dead letter, a step at a time as purge goes: each step's
+        // leave the dead letters' index.
+        let mut replayed = 0;
+        loop {
+            let mut command = self.script(&REPLAY);
+            command.arg(now).arg("*dead").arg(STEP);
+            let step: u64 = command.invoke_async(&mut connection).await.map_err(InboxError::new)?;
+            replayed += step;
+            if step < STEP {
+                return Ok(replayed);
+            }
+        }
     }
 
     async fn purge(&self, done_before: SystemTime) -> Result<u64, InboxError> {
@@ -380,12 +402,12 @@ impl Inbox for RedisInbox {
             let step: u64 = self
                 .script(&PURGE)
                 .arg(millis(done_before))
-                .arg(PURGE_STEP)
+                .arg(STEP)
                 .invoke_async(&mut connection)
                 .await
                 .map_err(InboxError::new)?;
             purged += step;
-            if step < PURGE_STEP {
+            if step < STEP {
                 return Ok(purged);
             }
         }

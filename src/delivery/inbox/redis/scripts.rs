@@ -148,19 +148,22 @@ return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCOUNT', p .. 'don
 
 /// Up to `limit` entries numbered after `after`, in a state or any (`*`),
 /// oldest first: dead letters from their own index, others by walking
-/// `P all` (each step past the last number seen, so a page costs what it
-/// reads). ARGV: prefix, after, state, limit. Returns, per entry, its
-/// number then its hash as field-value pairs (without the body).
+/// `P all`, at most 2,000 entries a call (a script holds Redis meanwhile:
+/// the caller calls again from where this one stopped). ARGV: prefix,
+/// after, state, limit. Returns the last number looked at, 1 if `P all` has
+/// no more, and per entry found its number then its hash as field-value
+/// pairs (without the body).
 pub(super) const LIST: &str = r"
 local p, last, wanted, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local index = p .. 'all'
 if wanted == 'dead' then index = p .. 'dead' end
-local found = {}
-while #found < limit do
+local found, looked, finished = {}, 0, 0
+while #found < limit and looked < 2000 do
   local ids = redis.call('ZRANGEBYSCORE', index, '(' .. last, '+inf', 'LIMIT', 0, 200)
-  if #ids == 0 then break end
+  if #ids == 0 then finished = 1 break end
   for _, id in ipairs(ids) do
     last = id
+    looked = looked + 1
     local e = p .. 'e:' .. id
     local state = redis.call('HGET', e, 'state')
     if not state then
@@ -182,17 +185,17 @@ while #found < limit do
     end
   end
 end
-return found
+return {tostring(last), finished, found}
 ";
 
 /// Makes dead (or done) entries pending again on a new schedule. ARGV:
-/// prefix, now (ms), then ids, or `*dead` for every dead letter. Returns
-/// how many.
+/// prefix, now (ms), then ids, or `*dead` and a count for the oldest dead
+/// letters. Returns how many.
 pub(super) const REPLAY: &str = r"
 local p, now = ARGV[1], ARGV[2]
 local ids = {}
 if ARGV[3] == '*dead' then
-  ids = redis.call('ZRANGE', p .. 'dead', 0, -1)
+  ids = redis.call('ZRANGE', p .. 'dead', 0, tonumber(ARGV[4]) - 1)
 else
   for i = 3, #ARGV do table.insert(ids, ARGV[i]) end
 end
