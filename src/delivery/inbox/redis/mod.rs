@@ -9,7 +9,7 @@ mod scripts;
 
 use durability::DiskWaits;
 pub use durability::Durability;
-use rows::{TakenRow, entry_from, entry_id, from_millis, millis, number, optional};
+use rows::{TakenRow, entry_from, entry_id, entry_with_body, from_millis, millis, number, optional};
 
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
@@ -357,20 +357,7 @@ impl Inbox for RedisInbox {
         if fields.is_empty() {
             return Ok(None);
         }
-        let mut row = vec![number(id)];
-        let mut body = None;
-        for pair in fields.chunks(2) {
-            let [name, value] = pair else { continue };
-            if name.as_slice() == b"body" {
-                row.push("size".to_owned());
-                row.push(value.len().to_string());
-                body = Some(Bytes::copy_from_slice(value));
-            } else {
-                row.push(String::from_utf8_lossy(name).into_owned());
-                row.push(String::from_utf8_lossy(value).into_owned());
-            }
-        }
-        entry_from(&row, body).map(Some)
+        entry_with_body(id, &fields).map(Some)
     }
 
     async fn replay(&self, which: Replay) -> Result<u64, InboxError> {

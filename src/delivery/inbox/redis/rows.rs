@@ -66,3 +66,21 @@ pub(super) fn entry_from(row: &[String], body: Option<Bytes>) -> Result<Entry, I
         body,
     })
 }
+
+/// An entry with its body, from its hash's fields as `HGETALL` gives them.
+pub(super) fn entry_with_body(id: EntryId, fields: &[Vec<u8>]) -> Result<Entry, InboxError> {
+    let mut row = vec![number(id)];
+    let mut body = None;
+    for pair in fields.chunks(2) {
+        let [name, value] = pair else { continue };
+        if name.as_slice() == b"body" {
+            row.push("size".to_owned());
+            row.push(value.len().to_string());
+            body = Some(Bytes::copy_from_slice(value));
+        } else {
+            row.push(String::from_utf8_lossy(name).into_owned());
+            row.push(String::from_utf8_lossy(value).into_owned());
+        }
+    }
+    entry_from(&row, body)
+}
