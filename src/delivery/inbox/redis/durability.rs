@@ -20,8 +20,8 @@ pub enum Durability {
     /// append-only file before it replies, so a `202` survives a Redis
     /// crash. The setting this crate's proofs run with.
     Always,
-    /// `appendonly yes` with another `appendfsync` (usually `everysec`), on
-    /// a server with `WAITAOF` (Redis 7.2 or later, Valkey): every append
+    /// `appendonly yes` with `appendfsync everysec`, on a server with
+    /// `WAITAOF` (Redis 7.2 or later, Valkey): every append
     /// waits for the next fsync of the file, shared by the appends of that
     /// moment (up to about a second), before the `202` (each wait writes
     /// the counter `foxreach:inbox:synced`, whatever the prefix). Settles are not
@@ -34,8 +34,9 @@ pub enum Durability {
     /// in Redis 7.4.3; Valkey 8.0.1 does it too): prefer `always` there.
     WaitAof,
     /// Neither: a Redis crash loses the deliveries answered in the last
-    /// second (`everysec` without `WAITAOF`), or since the last snapshot
-    /// (no append-only file). Logged as a warning at connect.
+    /// second (`everysec` without `WAITAOF`), what the kernel had not
+    /// written yet (`appendfsync no`), or everything since the last
+    /// snapshot (no append-only file). Logged as a warning at connect.
     NotOnDisk,
 }
 
@@ -60,13 +61,15 @@ pub(super) async fn check(connection: &mut ConnectionManager) -> Durability {
     };
     let setting = |name: &str| settings.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1)).cloned();
     let aof = setting("appendonly").as_deref() == Some("yes");
-    let always = setting("appendfsync").as_deref() == Some("always");
+    let fsync = setting("appendfsync");
     let waitaof: Result<Value, _> = redis::cmd("COMMAND").arg("INFO").arg("WAITAOF").query_async(connection).await;
     let has_waitaof =
         matches!(waitaof, Ok(Value::Array(ref info)) if info.iter().any(|command| !matches!(command, Value::Nil)));
-    let durability = match (aof, always, has_waitaof) {
-        (true, true, _) => Durability::Always,
-        (true, false, true) => Durability::WaitAof,
+    // `appendfsync no` never fsyncs: WAITAOF would count a write handed to
+    // the kernel as synced, or never answer.
+    let durability = match (aof, fsync.as_deref(), has_waitaof) {
+        (true, Some("always"), _) => Durability::Always,
+        (true, Some("everysec"), true) => Durability::WaitAof,
         _ => Durability::NotOnDisk,
     };
     if durability == Durability::NotOnDisk {
@@ -79,7 +82,8 @@ pub(super) async fn check(connection: &mut ConnectionManager) -> Durability {
     if setting("no-appendfsync-on-rewrite").as_deref() == Some("yes") {
         tracing::warn!(
             target: "foxreach_webhooks::inbox",
-            "Redis has `no-appendfsync-on-rewrite yes`: during a rewrite, replies come before the fsync",
+            "Redis has `no-appendfsync-on-rewrite yes`: during an append-only file rewrite it does not fsync, \
+             so replies come before the fsync (`always`) or WAITAOF rounds time out and appends get 503 (`everysec`)",
         );
     }
     if setting("maxmemory-policy").as_deref().is_some_and(|policy| policy != "noeviction") {

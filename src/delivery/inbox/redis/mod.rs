@@ -56,7 +56,11 @@ const STEP: u64 = 1_000;
 ///   worker went quiet for a lease are claimed with `XAUTOCLAIM` (so every
 ///   [`Workers`](super::Workers) of one prefix must use one lease),
 ///   retries wait in a sorted set until due. Attempts are counted in the
-///   entry, and renewals and settlements are fenced by them.
+///   entry, and renewals and settlements are fenced by them. A group that
+///   went away with the rest (a `FLUSHALL`, a restore) is made again; one
+///   destroyed alone (`XGROUP DESTROY`) while entries are taken can let an
+///   entry being handled be taken a second time: leave the group to this
+///   crate.
 /// - **dead letters** stay in the entry (for `list --dead` and `replay`),
 ///   and the stream `<prefix>d` holds one message per dead letter (its
 ///   number, reason and attempts) until it is replayed.
@@ -368,17 +372,20 @@ impl Inbox for RedisInbox {
             command.arg(now).arg(number(id));
             return command.invoke_async(&mut connection).await.map_err(InboxError::new);
         }
-        // Every dead letter, a step at a time as purge goes: each step's
-        // leave the dead letters' index.
-        let mut replayed = 0;
+        // Every dead letter, a step at a time as purge goes, each step from
+        // where the last stopped: an entry replayed that dies again before
+        // the next step is not replayed twice in one call.
+        let (mut replayed, mut after) = (0, "0".to_owned());
         loop {
             let mut command = self.script(&REPLAY);
-            command.arg(now).arg("*dead").arg(STEP);
-            let step: u64 = command.invoke_async(&mut connection).await.map_err(InboxError::new)?;
+            command.arg(now).arg("*dead").arg(STEP).arg(&after);
+            let (step, last, looked): (u64, String, u64) =
+                command.invoke_async(&mut connection).await.map_err(InboxError::new)?;
             replayed += step;
-            if step < STEP {
+            if looked < STEP {
                 return Ok(replayed);
             }
+            after = last;
         }
     }
 

@@ -13,6 +13,7 @@
 //! - `P retry` (zset, due), `P done` (zset, settled at), `P dead` (zset,
 //!   scored by number);
 //! - `P n`: counts of pending and taken entries;
+//! - `P claim`: where the next `XAUTOCLAIM` looks;
 //! - `P all` (zset, scored by number): every entry, for listing;
 //! - `P d`: the dead letters' stream, one message (origin, attempts,
 //!   reason) per dead letter, deleted when it is replayed.
@@ -55,7 +56,11 @@ for _, origin in ipairs(redis.call('ZRANGEBYSCORE', p .. 'retry', '-inf', now, '
   redis.call('ZREM', p .. 'retry', origin)
 end
 local messages = {}
-local claimed = redis.call('XAUTOCLAIM', s, 'workers', consumer, lease, '0-0', 'COUNT', max)
+-- XAUTOCLAIM looks at 10 x COUNT pending messages a call: the cursor it
+-- gives back is kept, so that expired messages behind many held ones are
+-- reached by the next calls (it is 0-0 again at the end).
+local claimed = redis.call('XAUTOCLAIM', s, 'workers', consumer, lease, redis.call('GET', p .. 'claim') or '0-0', 'COUNT', max)
+redis.call('SET', p .. 'claim', claimed[1])
 for _, message in ipairs(claimed[2]) do table.insert(messages, message) end
 if #messages < max then
   local read = redis.call('XREADGROUP', 'GROUP', 'workers', consumer, 'COUNT', max - #messages, 'STREAMS', s, '>')
@@ -169,15 +174,14 @@ while #found < limit and looked < 2000 do
     if not state then
       redis.call('ZREM', index, id)
     elseif wanted == '*' or state == wanted then
-      local fields = redis.call('HGETALL', e)
-      local row = {id}
-      for i = 1, #fields, 2 do
-        if fields[i] == 'body' then
-          table.insert(row, 'size')
-          table.insert(row, tostring(#fields[i + 1]))
-        else
-          table.insert(row, fields[i])
-          table.insert(row, fields[i + 1])
+      -- Every field but the body, and the body's length without loading it.
+      local names = {'key', 'received_at', 'event_type', 'timestamp', 'state', 'attempts', 'due_at', 'reason', 'settled_at'}
+      local values = redis.call('HMGET', e, unpack(names))
+      local row = {id, 'size', tostring(redis.call('HSTRLEN', e, 'body'))}
+      for i, name in ipairs(names) do
+        if values[i] then
+          table.insert(row, name)
+          table.insert(row, values[i])
         end
       end
       table.insert(found, row)
@@ -189,18 +193,25 @@ return {tostring(last), finished, found}
 ";
 
 /// Makes dead (or done) entries pending again on a new schedule. ARGV:
-/// prefix, now (ms), then ids, or `*dead` and a count for the oldest dead
-/// letters. Returns how many.
+/// prefix, now (ms), then either one id (returns 1 or 0), or `*dead`, a
+/// count and a number: the dead letters numbered after it, up to the count
+/// (returns how many were replayed, the last number looked at, and how
+/// many were looked at, so that the caller goes on from there: an entry
+/// replayed here that dies again meanwhile is not replayed twice). A
+/// number in the dead letters' index whose entry is gone or not dead is
+/// dropped from it.
 pub(super) const REPLAY: &str = r"
 local p, now = ARGV[1], ARGV[2]
 local ids = {}
-if ARGV[3] == '*dead' then
-  ids = redis.call('ZRANGE', p .. 'dead', 0, tonumber(ARGV[4]) - 1)
+local all = ARGV[3] == '*dead'
+if all then
+  ids = redis.call('ZRANGEBYSCORE', p .. 'dead', '(' .. ARGV[5], '+inf', 'LIMIT', 0, tonumber(ARGV[4]))
 else
-  for i = 3, #ARGV do table.insert(ids, ARGV[i]) end
+  ids = {ARGV[3]}
 end
-local replayed = 0
+local replayed, last = 0, ARGV[5]
 for _, origin in ipairs(ids) do
+  last = origin
   local e = p .. 'e:' .. origin
   local row = redis.call('HMGET', e, 'state', 'attempts', 'key', 'dead_letter')
   if row[1] == 'dead' or row[1] == 'done' then
@@ -214,8 +225,11 @@ for _, origin in ipairs(ids) do
     redis.call('ZREM', p .. 'dead', origin)
     redis.call('HINCRBY', p .. 'n', 'pending', 1)
     replayed = replayed + 1
+  elseif all then
+    redis.call('ZREM', p .. 'dead', origin)
   end
 end
+if all then return {replayed, tostring(last), #ids} end
 return replayed
 ";
 
