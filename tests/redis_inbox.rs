@@ -158,14 +158,7 @@ async fn list_show_replay_and_purge() {
 
     // More than one purge script's worth (1,000) in one purge.
     let inbox = server.inbox().await;
-    for n in 0..2_500u32 {
-        let mut key = [0; 32];
-        key[..4].copy_from_slice(&n.to_be_bytes());
-        inbox
-            .append(NewEntry::new(DeliveryKey::new(key), Bytes::from_static(LEAD), SystemTime::now()))
-            .await
-            .expect("appends");
-    }
+    append_many(&inbox, 0, 2_500).await;
     let mut done = 0;
     while done < 2_500 {
         let taken = inbox.take(500, Duration::from_secs(30)).await.expect("takes");
@@ -183,14 +176,7 @@ async fn list_show_replay_and_purge() {
     assert_eq!(counts(inbox.stats().await.expect("counts")), (0, 0, 0, 0));
 
     // And more than one replay script's worth of dead letters in one replay.
-    for n in 0..1_200u32 {
-        let mut key = [1; 32];
-        key[..4].copy_from_slice(&n.to_be_bytes());
-        inbox
-            .append(NewEntry::new(DeliveryKey::new(key), Bytes::from_static(LEAD), SystemTime::now()))
-            .await
-            .expect("appends");
-    }
+    append_many(&inbox, 1, 1_200).await;
     let taken = inbox.take(1_200, Duration::from_secs(30)).await.expect("takes");
     let dead = taken.into_iter().map(|taken| (taken.id, taken.attempt, Settle::Dead("refused".into())));
     inbox.settle(dead.collect()).await.expect("settles");
@@ -367,4 +353,14 @@ fn scratch(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("foxreach-redis-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     dir.to_string_lossy().into_owned()
+}
+
+/// Appends `count` entries whose keys are `fill` bytes but for a counter.
+async fn append_many(inbox: &RedisInbox, fill: u8, count: u32) {
+    for n in 0..count {
+        let mut key = [fill; 32];
+        key[..4].copy_from_slice(&n.to_be_bytes());
+        let entry = NewEntry::new(DeliveryKey::new(key), Bytes::from_static(LEAD), SystemTime::now());
+        inbox.append(entry).await.expect("appends");
+    }
 }

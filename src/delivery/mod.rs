@@ -33,6 +33,8 @@ pub mod inbox;
 mod key;
 mod outcome;
 mod receive;
+#[cfg(feature = "redis")]
+mod redis_connection;
 mod replay;
 mod run;
 mod seen;

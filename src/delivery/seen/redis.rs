@@ -4,11 +4,12 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, RedisError, Value};
+use redis::aio::ConnectionManager;
+use redis::{RedisError, Value};
 
 use super::{Claim, DEFAULT_LEASE, DEFAULT_TTL, SeenStore, StoreError};
 use crate::delivery::DeliveryKey;
+use crate::delivery::redis_connection;
 
 /// The value of a key whose delivery is being processed.
 const PENDING: &str = "pending";
@@ -77,12 +78,8 @@ impl RedisStore {
     /// A [`StoreError`] if the URL is invalid or Redis cannot be reached. The
     /// error's message never includes the URL (it may hold a password).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(1)))
-            .set_number_of_retries(2);
-        let client = Client::open(url).map_err(StoreError::new)?;
-        let connection = client.get_connection_manager_with_config(config).await.map_err(StoreError::new)?;
+        let connection =
+            redis_connection::connect(url, redis_connection::RESPONSE_TIMEOUT).await.map_err(StoreError::new)?;
         Ok(Self::new(connection))
     }
 

@@ -15,12 +15,13 @@ use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script, ScriptInvocation, Value};
+use redis::aio::ConnectionManager;
+use redis::{Script, ScriptInvocation, Value};
 
 use super::worker::DEFAULT_RETENTION;
 use super::{Appended, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
 use crate::delivery::DeliveryKey;
+use crate::delivery::redis_connection::{self, RESPONSE_TIMEOUT};
 
 static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::APPEND));
 static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::TAKE));
@@ -193,22 +194,6 @@ impl RedisInbox {
         invocation.arg(&self.prefix);
         invocation
     }
-}
-
-/// How long a command may take: well under FoxReach's 5 seconds, so that a
-/// stuck Redis is a `503` the sender retries, not a hang.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// A connection to `url` with a one-second connection timeout and
-/// `response_timeout`, re-established after a failure; its errors never
-/// hold the URL.
-async fn manager(url: &str, response_timeout: Duration) -> Result<ConnectionManager, InboxError> {
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(response_timeout))
-        .set_number_of_retries(2);
-    let client = Client::open(url).map_err(InboxError::new)?;
-    client.get_connection_manager_with_config(config).await.map_err(InboxError::new)
 }
 
 impl Inbox for RedisInbox {
@@ -406,4 +391,9 @@ impl Inbox for RedisInbox {
             }
         }
     }
+}
+
+/// A connection to `url` (see `redis_connection::connect`).
+async fn manager(url: &str, response_timeout: Duration) -> Result<ConnectionManager, InboxError> {
+    redis_connection::connect(url, response_timeout).await.map_err(InboxError::new)
 }
