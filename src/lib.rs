@@ -96,6 +96,7 @@ pub mod event;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+pub mod observe;
 pub mod signature;
 
 pub use event::{Event, EventData, EventType, ParseError};

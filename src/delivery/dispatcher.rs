@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 use super::run::{Panicked, log_cancelled, log_over_budget, poll_catching, run, store_panicked};
 use super::seen::{MemoryStore, SeenStore};
 use super::{DeliveryKey, Handler, Outcome, ReplayWindow};
-use crate::Event;
+use crate::{Event, EventType};
 
 /// How long a delivery's answer waits for its handler by default: 4
 /// seconds, under the 5 seconds FoxReach waits for an answer, with a second
@@ -179,6 +179,13 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     ///
     /// Outside a Tokio runtime, or in one without timers.
     pub async fn dispatch(&self, event: Event, body: Bytes, key: DeliveryKey) -> Outcome {
+        let event_type = event.event_type().map_or("unknown", EventType::as_str);
+        let outcome = self.dispatch_counted(event, body, key).await;
+        crate::observe::delivery(event_type, &outcome);
+        outcome
+    }
+
+    async fn dispatch_counted(&self, event: Event, body: Bytes, key: DeliveryKey) -> Outcome {
         // Counted as running before the check, so that a `shutdown` that
         // closes the tracker after it still waits for this delivery.
         let running = self.tasks.token();

@@ -80,6 +80,25 @@ impl fmt::Display for Outcome {
 }
 
 impl Outcome {
+    /// The outcome's name in metrics (`foxreach_webhooks_deliveries_total`'s
+    /// `outcome` label): a fixed set, see [`crate::observe`].
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Self::Processed => "processed",
+            Self::Duplicate => "duplicate",
+            Self::InProgress => "in_progress",
+            Self::Failed(error) if error.is_retryable() => "failed_retryable",
+            Self::Failed(_) => "failed_permanent",
+            Self::Panicked => "panicked",
+            Self::StillRunning => "still_running",
+            Self::ShuttingDown => "shutting_down",
+            Self::Stale(_) => "stale",
+            Self::StoreUnavailable(_) => "store_unavailable",
+            Self::Kept => "kept",
+            Self::InboxUnavailable(_) => "inbox_unavailable",
+        }
+    }
+
     /// The sentence of every outcome but [`Outcome::Stale`], which says by
     /// how much: static, so that answering costs no formatting.
     pub(crate) fn fixed_text(&self) -> Option<&'static str> {

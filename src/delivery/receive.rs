@@ -49,7 +49,8 @@ impl<H: Handler, S: SeenStore> Receive for Dispatcher<H, S> {
 impl<I: Inbox + Clone> Receive for I {
     async fn receive(&self, body: Bytes, key: DeliveryKey, _: Option<Event>) -> Result<Outcome, ParseError> {
         let entry = NewEntry::new(key, body, std::time::SystemTime::now());
-        Ok(match self.append(entry).await {
+        let event_type = crate::observe::event_type_label(entry.event_type.as_deref());
+        let outcome = match self.append(entry).await {
             Ok(Appended::New(_)) => Outcome::Kept,
             Ok(Appended::Duplicate(_)) => Outcome::Duplicate,
             Err(error) => {
@@ -61,6 +62,8 @@ impl<I: Inbox + Clone> Receive for I {
                 );
                 Outcome::InboxUnavailable(error)
             }
-        })
+        };
+        crate::observe::delivery(event_type, &outcome);
+        Ok(outcome)
     }
 }

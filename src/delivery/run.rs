@@ -9,13 +9,15 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use tracing::Instrument;
 
 use super::handler::handle;
 use super::seen::{Claim, SeenStore};
 use super::{Delivery, DeliveryKey, Handler, HandlerError, Outcome, StoreError};
+use crate::observe::{self, HandlerResult};
 use crate::{Event, EventType};
 
 /// The shortest renewal interval, so that a store with a (pointlessly) zero
@@ -50,13 +52,25 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
     if !degraded.is_empty() {
         log_degraded(&name, &key, degraded);
     }
+    let label = event.event_type().map_or("unknown", EventType::as_str);
+    let span = delivery_span(label, &key);
     let Event { timestamp, data, .. } = event;
     let delivery = Delivery { timestamp: &timestamp, body: &body, key };
     // Pinned where it is made and polled through the pin from then on: the
     // handler's future is the biggest part of a delivery, and moving it
-    // costs a copy each time.
-    let handled = pin!(handle(&*handler, data, delivery));
-    let (outcome, settled) = match supervise(&*store, &key, handled).await {
+    // costs a copy each time. Polled inside the delivery's span, so that
+    // the application's own logs and spans nest in it.
+    let handled = pin!(handle(&*handler, data, delivery).instrument(span.clone()));
+    let started = Instant::now();
+    let handled = supervise(&*store, &key, handled).await;
+    let result = match &handled {
+        Ok(Ok(())) => HandlerResult::Success,
+        Ok(Err(error)) if error.is_retryable() => HandlerResult::Retryable,
+        Ok(Err(_)) => HandlerResult::Permanent,
+        Err(Panicked) => HandlerResult::Panic,
+    };
+    observe::handler(label, result, started.elapsed());
+    let (outcome, settled) = match handled {
         Ok(Ok(())) => (Outcome::Processed, store.complete(&key).await),
         Ok(Err(error)) if error.is_retryable() => {
             log_failure(&name, &key, &error);
@@ -71,6 +85,7 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
             (Outcome::Panicked, store.release(&key).await)
         }
     };
+    span.record("outcome", outcome.label());
     // If the store fails here, the mark expires with its lease, before
     // FoxReach's first retry.
     if let Err(error) = settled {
@@ -235,4 +250,20 @@ fn log_claim_lost(key: &DeliveryKey) {
 #[cold]
 pub(super) fn log_store_error(step: &str, error: &StoreError) {
     tracing::error!(target: "foxreach_webhooks::delivery", step, %error, "duplicate store failed");
+}
+
+/// The span a delivery's handler runs in (target `foxreach_webhooks`,
+/// info level): its event type, its key's fingerprint, and once it ends
+/// its outcome; on an inbox's workers also the entry and the attempt.
+/// Never the body.
+pub(super) fn delivery_span(event_type: &'static str, key: &DeliveryKey) -> tracing::Span {
+    tracing::info_span!(
+        target: "foxreach_webhooks",
+        "foxreach.delivery",
+        event_type,
+        key = %key,
+        entry = tracing::field::Empty,
+        attempt = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+    )
 }

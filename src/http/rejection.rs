@@ -93,7 +93,8 @@ impl WebhookRejection {
     /// as `text/plain`. With feature `tracing`, the refusal is logged here at
     /// debug level (target `foxreach_webhooks::rejection`: the status and the
     /// reason, never the body or a secret), so that every answered refusal is
-    /// logged exactly once.
+    /// logged exactly once; with feature `metrics` it is counted here too
+    /// (`foxreach_webhooks_refusals_total`).
     #[must_use]
     pub fn into_http_response(self) -> Response<FullBody> {
         self.log();
@@ -114,7 +115,25 @@ impl WebhookRejection {
         Self::BodyRead(err)
     }
 
+    /// The refusal's `reason` label in `foxreach_webhooks_refusals_total`
+    /// (see [`crate::observe`]).
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::InvalidSignature(VerifyError::Missing) => "missing_signature",
+            Self::InvalidSignature(VerifyError::Malformed { .. }) => "malformed_signature",
+            Self::InvalidSignature(VerifyError::EmptySecret) => "empty_secret",
+            Self::InvalidSignature(_) => "signature_mismatch",
+            Self::PayloadTooLarge { .. } => "too_large",
+            Self::BodyRead(_) => "unreadable_body",
+            Self::InvalidEvent(err) => match err.kind() {
+                ParseErrorKind::Data => "not_an_event",
+                _ => "not_json",
+            },
+        }
+    }
+
     fn log(&self) {
+        crate::observe::refusal(self.reason());
         #[cfg(feature = "tracing")]
         tracing::debug!(
             target: "foxreach_webhooks::rejection",

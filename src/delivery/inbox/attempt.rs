@@ -2,13 +2,16 @@
 
 use std::future::poll_fn;
 use std::pin::pin;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing::Instrument;
 
 use super::{Backoff, Settle, Taken};
-use crate::Event;
 use crate::delivery::handler::handle;
-use crate::delivery::run::{Panicked, poll_catching};
+use crate::delivery::run::{Panicked, delivery_span, poll_catching};
 use crate::delivery::{Delivery, Handler, ReplayWindow};
+use crate::observe::{self, HandlerResult};
+use crate::{Event, EventType};
 
 /// What every attempt of one [`Workers`](super::Workers) follows, copied
 /// into each handler's task.
@@ -68,34 +71,68 @@ pub(super) async fn process<H: Handler>(handler: &H, rules: Rules, entry: Taken)
 
 async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Settle {
     let Rules { window, backoff, max_tries, timeout } = rules;
+    let event = match Event::from_slice_lenient(&entry.body) {
+        Ok(event) => event,
+        Err(error) => return dead("unknown", "not_an_event", format!("not a FoxReach event: {error}")),
+    };
+    let label = event.event_type().map_or("unknown", EventType::as_str);
     if entry.try_number > max_tries {
-        return Settle::Dead(format!(
+        let reason = format!(
             "gave up after {} attempts, more than the schedule allows: the last ones did not finish \
              (the process died or lost the entry's lease while handling it)",
             entry.try_number - 1
-        ));
+        );
+        return dead(label, "too_many_tries", reason);
     }
-    let event = match Event::from_slice_lenient(&entry.body) {
-        Ok(event) => event,
-        Err(error) => return Settle::Dead(format!("not a FoxReach event: {error}")),
-    };
     if let Some(window) = window
         && let Err(stale) = window.check_at(&event.timestamp, entry.received_at.into())
     {
-        return Settle::Dead(stale.to_string());
+        return dead(label, "stale", stale.to_string());
     }
+    let span = delivery_span(label, &entry.key);
+    span.record("entry", entry.id.0);
+    span.record("attempt", entry.attempt);
     let Event { timestamp, data, .. } = event;
     let delivery = Delivery { timestamp: &timestamp, body: &entry.body, key: entry.key };
-    let mut handled = pin!(handle(handler, data, delivery));
-    let failure = match tokio::time::timeout(timeout, poll_fn(|cx| poll_catching(handled.as_mut(), cx))).await {
-        Ok(Ok(Ok(()))) => return Settle::Done,
-        Ok(Ok(Err(error))) if !error.is_retryable() => return Settle::Dead(error.source().to_string()),
+    let mut handled = pin!(handle(handler, data, delivery).instrument(span.clone()));
+    let started = Instant::now();
+    let ended = tokio::time::timeout(timeout, poll_fn(|cx| poll_catching(handled.as_mut(), cx))).await;
+    let result = match &ended {
+        Ok(Ok(Ok(()))) => HandlerResult::Success,
+        Ok(Ok(Err(error))) if error.is_retryable() => HandlerResult::Retryable,
+        Ok(Ok(Err(_))) => HandlerResult::Permanent,
+        Ok(Err(Panicked)) => HandlerResult::Panic,
+        Err(_) => HandlerResult::Timeout,
+    };
+    observe::handler(label, result, started.elapsed());
+    let failure = match ended {
+        Ok(Ok(Ok(()))) => {
+            span.record("outcome", "done");
+            return Settle::Done;
+        }
+        Ok(Ok(Err(error))) if !error.is_retryable() => {
+            span.record("outcome", "dead_letter");
+            return dead(label, "permanent_failure", error.source().to_string());
+        }
         Ok(Ok(Err(error))) => error.source().to_string(),
         Ok(Err(Panicked)) => "the handler panicked".to_owned(),
         Err(_) => format!("the handler ran past the attempt timeout of {} s and was cancelled", timeout.as_secs_f64()),
     };
     match backoff.next(entry.try_number, entry.scheduled_since, SystemTime::now()) {
-        Some(at) => Settle::RetryAt(at, failure),
-        None => Settle::Dead(format!("gave up after {} attempts: {failure}", entry.try_number)),
+        Some(at) => {
+            span.record("outcome", "retry");
+            observe::retry(label);
+            Settle::RetryAt(at, failure)
+        }
+        None => {
+            span.record("outcome", "dead_letter");
+            dead(label, "exhausted", format!("gave up after {} attempts: {failure}", entry.try_number))
+        }
     }
+}
+
+/// A dead letter, counted by its event type and a reason from a fixed set.
+fn dead(event_type: &'static str, why: &'static str, reason: String) -> Settle {
+    observe::dead_letter(event_type, why);
+    Settle::Dead(reason)
 }
