@@ -51,7 +51,7 @@ pub(crate) fn delivery(event_type: &'static str, outcome: &crate::delivery::Outc
 }
 
 /// Counts a refused request.
-#[cfg(any(feature = "http", feature = "delivery"))]
+#[cfg(any(feature = "http", all(feature = "delivery", feature = "metrics")))]
 pub(crate) fn refusal(reason: &'static str) {
     #[cfg(feature = "metrics")]
     metrics::counter!("foxreach_webhooks_refusals_total", "reason" => reason).increment(1);
