@@ -31,6 +31,11 @@
 //! accepting and waits up to 10 seconds for the handlers still running;
 //! what the inbox holds is processed at the next start.
 //!
+//! With feature `metrics`, `GET /metrics` answers the receiver's counters
+//! in Prometheus's text format (names and labels in the crate's `observe`
+//! module), and `GET /healthz` says whether the inbox answers: `200 ok`,
+//! or `503` with the reason when it does not.
+//!
 //! ```text
 //! cargo run --all-features --example receiver
 //! cargo run --all-features --bin foxreach-webhooks -- send   # in another terminal
@@ -40,10 +45,13 @@ mod common;
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::http::StatusCode;
 use common::inbox::Opened;
 use common::printer::Printer;
 use foxreach_webhooks::Verifier;
+#[cfg(feature = "metrics")]
+use foxreach_webhooks::delivery::inbox::Inbox;
 use foxreach_webhooks::delivery::{Dispatcher, Receive, SeenStore};
 use foxreach_webhooks::http::axum::router;
 use tower_http::timeout::TimeoutLayer;
@@ -56,26 +64,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let verifier = common::verifier()?;
     let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
+    #[cfg(feature = "metrics")]
+    let metrics = {
+        use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+        // Buckets rather than quantiles, so that Prometheus can add them up
+        // across receivers: from a millisecond to FoxReach's 5 s and past.
+        let buckets = [0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0];
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full("foxreach_webhooks_handler_duration_seconds".to_owned()), &buckets)?
+            .install_recorder()?;
+        foxreach_webhooks::observe::describe();
+        handle
+    };
+    #[cfg(not(feature = "metrics"))]
+    let metrics = ();
     match common::inbox::open().await? {
         Opened::Sqlite(inbox, workers) => {
-            serve(verifier, inbox, timeout).await?;
+            serve(verifier, inbox.clone(), timeout, observability(Some(inbox), &metrics)).await?;
             return workers.stop().await;
         }
         #[cfg(feature = "redis")]
         Opened::Redis(inbox, workers) => {
-            serve(verifier, inbox, timeout).await?;
+            serve(verifier, inbox.clone(), timeout, observability(Some(inbox), &metrics)).await?;
             return workers.stop().await;
         }
         Opened::Memory => {}
     }
+    let routes = observability(None::<foxreach_webhooks::delivery::inbox::SqliteInbox>, &metrics);
     let dispatcher = Dispatcher::new(Printer::from_env());
     match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
         Ok(url) => {
             let store = foxreach_webhooks::delivery::RedisStore::connect(&url).await?;
-            in_memory(verifier, dispatcher.seen_store(store), timeout).await
+            in_memory(verifier, dispatcher.seen_store(store), timeout, routes).await
         }
-        _ => in_memory(verifier, dispatcher, timeout).await,
+        _ => in_memory(verifier, dispatcher, timeout, routes).await,
     }
 }
 
@@ -85,19 +108,58 @@ async fn in_memory<S: SeenStore>(
     verifier: Verifier,
     dispatcher: Dispatcher<Printer, S>,
     timeout: Duration,
+    routes: Router,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    serve(verifier, dispatcher.clone(), timeout).await?;
+    serve(verifier, dispatcher.clone(), timeout, routes).await?;
     dispatcher.shutdown(common::SHUTDOWN_GRACE).await?;
     Ok(())
 }
 
-/// Serves the receiver until Ctrl-C or SIGTERM.
+/// Serves the receiver, and `routes` beside it, until Ctrl-C or SIGTERM.
 async fn serve(
     verifier: Verifier,
     receiver: impl Receive,
     timeout: Duration,
+    routes: Router,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let app = router(common::ROUTE, verifier, receiver)
+        .merge(routes)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
     common::serve(app).await
+}
+
+/// `GET /metrics` and `GET /healthz` (feature `metrics`), or nothing.
+#[cfg(feature = "metrics")]
+fn observability<I: Inbox + Clone>(
+    inbox: Option<I>,
+    metrics: &metrics_exporter_prometheus::PrometheusHandle,
+) -> Router {
+    use axum::routing::get;
+    let metrics = metrics.clone();
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                // Histograms are summed up here, at each scrape.
+                metrics.run_upkeep();
+                std::future::ready(metrics.render())
+            }),
+        )
+        .route(
+            "/healthz",
+            get(move || async move {
+                let Some(inbox) = inbox else {
+                    return (StatusCode::OK, "ok: no inbox (FOXREACH_INBOX=memory)".to_owned());
+                };
+                match inbox.stats().await {
+                    Ok(_) => (StatusCode::OK, "ok: the inbox answers".to_owned()),
+                    Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("the inbox does not answer: {error}")),
+                }
+            }),
+        )
+}
+
+#[cfg(not(feature = "metrics"))]
+fn observability<I>(_: Option<I>, _: &()) -> Router {
+    Router::new()
 }

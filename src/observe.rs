@@ -23,6 +23,45 @@
 #[cfg(feature = "delivery")]
 use std::time::Duration;
 
+/// Describes this crate's metrics (what each counts, and the unit) to the
+/// recorder installed now, for exporters that show it (Prometheus's `# HELP`
+/// lines). Call it once, after installing the recorder.
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub fn describe() {
+    use metrics::{Unit, describe_counter, describe_histogram};
+    describe_counter!(
+        "foxreach_webhooks_deliveries_total",
+        Unit::Count,
+        "Verified FoxReach deliveries, by event type and outcome."
+    );
+    describe_counter!(
+        "foxreach_webhooks_refusals_total",
+        Unit::Count,
+        "Requests refused before a handler ran (signature, size, shape, replay window), by reason."
+    );
+    describe_histogram!(
+        "foxreach_webhooks_handler_duration_seconds",
+        Unit::Seconds,
+        "How long each handler ran, by event type and result."
+    );
+    describe_counter!(
+        "foxreach_webhooks_handler_failures_total",
+        Unit::Count,
+        "Handlers that failed, panicked or timed out, by event type and kind."
+    );
+    describe_counter!(
+        "foxreach_webhooks_inbox_retries_total",
+        Unit::Count,
+        "Inbox entries scheduled again after a failed attempt, by event type."
+    );
+    describe_counter!(
+        "foxreach_webhooks_inbox_dead_letters_total",
+        Unit::Count,
+        "Inbox entries made dead letters, by event type and reason."
+    );
+}
+
 #[cfg(feature = "delivery")]
 use crate::EventType;
 
