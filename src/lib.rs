@@ -98,6 +98,9 @@ pub mod event;
 pub mod http;
 pub mod observe;
 pub mod signature;
+#[cfg(feature = "delivery")]
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
+pub mod tenant;
 
 pub use event::{Event, EventData, EventType, ParseError};
 pub use signature::{SIGNATURE_HEADER, SecretError, Verifier, VerifyError, sign, verify};

@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 use super::run::{Panicked, log_cancelled, log_over_budget, poll_catching, run, store_panicked};
 use super::seen::{MemoryStore, SeenStore};
 use super::{DeliveryKey, Handler, Outcome, ReplayWindow};
+use crate::tenant::Tenant;
 use crate::{Event, EventType};
 
 /// How long a delivery's answer waits for its handler by default: 4
@@ -179,13 +180,26 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
     ///
     /// Outside a Tokio runtime, or in one without timers.
     pub async fn dispatch(&self, event: Event, body: Bytes, key: DeliveryKey) -> Outcome {
+        self.dispatch_for(event, body, key, None).await
+    }
+
+    /// [`dispatch`](Self::dispatch) for a delivery to `tenant`, whose key is
+    /// scoped to it already.
+    pub(super) async fn dispatch_for(
+        &self,
+        event: Event,
+        body: Bytes,
+        key: DeliveryKey,
+        tenant: Option<Tenant>,
+    ) -> Outcome {
         let event_type = event.event_type().map_or("unknown", EventType::as_str);
-        let outcome = self.dispatch_counted(event, body, key).await;
-        crate::observe::delivery(event_type, &outcome);
+        let label = tenant.clone();
+        let outcome = self.dispatch_counted(event, body, key, tenant).await;
+        crate::observe::delivery(event_type, label.as_ref(), &outcome);
         outcome
     }
 
-    async fn dispatch_counted(&self, event: Event, body: Bytes, key: DeliveryKey) -> Outcome {
+    async fn dispatch_counted(&self, event: Event, body: Bytes, key: DeliveryKey, tenant: Option<Tenant>) -> Outcome {
         // Counted as running before the check, so that a `shutdown` that
         // closes the tracker after it still waits for this delivery.
         let running = self.tasks.token();
@@ -198,7 +212,7 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
             return Outcome::Stale(stale);
         }
         let kind = event.event_type();
-        let mut work = Box::pin(run(Arc::clone(&self.handler), Arc::clone(&self.store), event, body, key));
+        let mut work = Box::pin(run(Arc::clone(&self.handler), Arc::clone(&self.store), event, body, key, tenant));
         // Most deliveries finish on their first poll (a duplicate, a handler
         // that does not wait): those need no task and no timer. The rest move
         // to a task, boxed where they are, before this future can be dropped.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::{DeliveryKey, HandlerError};
 use crate::event::{EventData, Timestamp, UnknownEvent, UntypedEvent, event_types};
+use crate::tenant::Tenant;
 
 /// What a handler returns: `Ok` once the event is safely processed, or a
 /// [`HandlerError`] that says whether FoxReach should retry.
@@ -150,6 +151,10 @@ pub struct Delivery<'a> {
     /// every copy FoxReach sends of it, whichever of the verifier's secrets
     /// signed it (see [`DeliveryKey`] on rotation).
     pub key: DeliveryKey,
+    /// Which of the application's webhooks it came to, when the receiver
+    /// serves several ([`crate::tenant`]); `None` with a single verifier.
+    /// The key above is then scoped to it ([`DeliveryKey::for_tenant`]).
+    pub tenant: Option<&'a Tenant>,
 }
 
 impl<'a> Delivery<'a> {
@@ -168,7 +173,14 @@ impl<'a> Delivery<'a> {
     /// ```
     #[must_use]
     pub fn new(timestamp: &'a Timestamp, body: &'a [u8], key: DeliveryKey) -> Self {
-        Self { timestamp, body, key }
+        Self { timestamp, body, key, tenant: None }
+    }
+
+    /// The same delivery, for `tenant` (its key is taken as it is: scope it
+    /// with [`DeliveryKey::for_tenant`] first, as the receivers do).
+    #[must_use]
+    pub fn with_tenant(self, tenant: &'a Tenant) -> Self {
+        Self { tenant: Some(tenant), ..self }
     }
 }
 
@@ -178,6 +190,7 @@ impl fmt::Debug for Delivery<'_> {
             .field("timestamp", self.timestamp)
             .field("body_len", &self.body.len())
             .field("key", &self.key)
+            .field("tenant", &self.tenant)
             .finish_non_exhaustive()
     }
 }

@@ -98,6 +98,23 @@ impl DeliveryKey {
         Self(Sha256::digest(body).into())
     }
 
+    /// This key scoped to `tenant`: the SHA-256 of a fixed label, the
+    /// tenant's name with its length, and the key. The receivers built with
+    /// a [`SecretResolver`](crate::tenant::SecretResolver) key each
+    /// delivery so, so that two tenants never share a key, even if the
+    /// application gave them one secret and FoxReach sent them one body.
+    #[must_use]
+    pub fn for_tenant(&self, tenant: &crate::tenant::Tenant) -> Self {
+        let name = tenant.as_str().as_bytes();
+        let digest = Sha256::new()
+            .chain_update(b"foxreach-webhooks tenant key\0")
+            .chain_update((name.len() as u64).to_be_bytes())
+            .chain_update(name)
+            .chain_update(self.0)
+            .finalize();
+        Self(digest.into())
+    }
+
     /// The key's bytes.
     #[must_use]
     pub const fn as_bytes(&self) -> &[u8; 32] {

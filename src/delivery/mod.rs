@@ -44,7 +44,7 @@ pub use error::HandlerError;
 pub use handler::{Delivery, Handled, Handler};
 pub use key::DeliveryKey;
 pub use outcome::Outcome;
-pub use receive::Receive;
+pub use receive::{Receive, VerifiedDelivery};
 pub use replay::{ReplayWindow, StaleDelivery};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

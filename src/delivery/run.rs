@@ -18,6 +18,7 @@ use super::handler::handle;
 use super::seen::{Claim, SeenStore};
 use super::{Delivery, DeliveryKey, Handler, HandlerError, Outcome, StoreError};
 use crate::observe::{self, HandlerResult};
+use crate::tenant::Tenant;
 use crate::{Event, EventType};
 
 /// The shortest renewal interval, so that a store with a (pointlessly) zero
@@ -33,6 +34,7 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
     event: Event,
     body: Bytes,
     key: DeliveryKey,
+    tenant: Option<Tenant>,
 ) -> Outcome {
     match store.claim(&key).await {
         Ok(Claim::New) => {}
@@ -53,9 +55,9 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
         log_degraded(&name, &key, degraded);
     }
     let label = event.event_type().map_or("unknown", EventType::as_str);
-    let span = delivery_span(label, &key);
+    let span = delivery_span(label, &key, tenant.as_ref());
     let Event { timestamp, data, .. } = event;
-    let delivery = Delivery { timestamp: &timestamp, body: &body, key };
+    let delivery = Delivery { timestamp: &timestamp, body: &body, key, tenant: tenant.as_ref() };
     // Pinned where it is made and polled through the pin from then on: the
     // handler's future is the biggest part of a delivery, and moving it
     // costs a copy each time. Polled inside the delivery's span, so that
@@ -69,7 +71,7 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
         Ok(Err(_)) => HandlerResult::Permanent,
         Err(Panicked) => HandlerResult::Panic,
     };
-    observe::handler(label, result, started.elapsed());
+    observe::handler(label, tenant.as_ref(), result, started.elapsed());
     let (outcome, settled) = match handled {
         Ok(Ok(())) => (Outcome::Processed, store.complete(&key).await),
         Ok(Err(error)) if error.is_retryable() => {
@@ -254,16 +256,22 @@ pub(super) fn log_store_error(step: &str, error: &StoreError) {
 
 /// The span a delivery's handler runs in (target `foxreach_webhooks`,
 /// info level): its event type, its key's fingerprint, and once it ends
-/// its outcome; on an inbox's workers also the entry and the attempt.
+/// its outcome; on an inbox's workers also the entry and the attempt; its
+/// tenant once the application opted in ([`observe::label_tenants`]).
 /// Never the body.
-pub(super) fn delivery_span(event_type: &'static str, key: &DeliveryKey) -> tracing::Span {
-    tracing::info_span!(
+pub(super) fn delivery_span(event_type: &'static str, key: &DeliveryKey, tenant: Option<&Tenant>) -> tracing::Span {
+    let span = tracing::info_span!(
         target: "foxreach_webhooks",
         "foxreach.delivery",
         event_type,
         key = %key,
+        tenant = tracing::field::Empty,
         entry = tracing::field::Empty,
         attempt = tracing::field::Empty,
         outcome = tracing::field::Empty,
-    )
+    );
+    if let Some(tenant) = observe::tenant_label(tenant) {
+        span.record("tenant", tenant);
+    }
+    span
 }

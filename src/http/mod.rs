@@ -45,6 +45,8 @@ mod intake;
 mod outcome;
 mod plain;
 mod rejection;
+#[cfg(all(feature = "delivery", feature = "tower"))]
+mod tenant;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;

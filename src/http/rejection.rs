@@ -28,12 +28,14 @@ pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 /// | [`BodyRead`](Self::BodyRead) | body could not be read | `400 Bad Request` |
 /// | [`InvalidEvent`](Self::InvalidEvent) | verified body is not JSON | `400 Bad Request` |
 /// | [`InvalidEvent`](Self::InvalidEvent) | verified JSON is not a FoxReach event (strictly parsed), or (leniently) has no string `event` | `422 Unprocessable Entity` |
+/// | [`UnknownTenant`](Self::UnknownTenant) | a receiver of several webhooks: the URL names no tenant the application knows | `404 Not Found` |
+/// | [`TenantUnavailable`](Self::TenantUnavailable) | a receiver of several webhooks: the secret resolver failed | `503 Service Unavailable`, `Retry-After: 60` |
 ///
 /// Every status is non-2xx, so FoxReach retries the delivery (after 1, 5 and
 /// 30 minutes). The response body is [`body_text`](Self::body_text): short
-/// plain text a person can act on, never the secret, the expected MAC or the
-/// request body. [`Display`](fmt::Display) is the same text, and
-/// [`source`](StdError::source) gives the underlying error.
+/// plain text a person can act on, never the secret, the expected MAC, the
+/// request body or a resolver's error. [`Display`](fmt::Display) is the same
+/// text, and [`source`](StdError::source) gives the underlying error.
 ///
 /// # Example
 ///
@@ -66,6 +68,17 @@ pub enum WebhookRejection {
     /// ([`ParseErrorKind::Syntax`] or [`ParseErrorKind::Eof`]), or JSON of
     /// another shape ([`ParseErrorKind::Data`]).
     InvalidEvent(ParseError),
+    /// The request's URL names no tenant of a receiver of several webhooks
+    /// (see `foxreach_webhooks::tenant`): the resolver knows none by that
+    /// name, or it is not a valid tenant name. `404`: FoxReach retries it on
+    /// its schedule, then counts the webhook unhealthy, which is what a
+    /// webhook pointing at a deleted tenant should become.
+    UnknownTenant,
+    /// The secret resolver of a receiver of several webhooks failed (its
+    /// database unreachable, say): the error is in [`source`](StdError::source)
+    /// and the log, never in the answer. `503` with `Retry-After`, so that
+    /// FoxReach retries once the resolver is back.
+    TenantUnavailable(BoxError),
 }
 
 impl WebhookRejection {
@@ -80,6 +93,8 @@ impl WebhookRejection {
                 ParseErrorKind::Data => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::BAD_REQUEST,
             },
+            Self::UnknownTenant => StatusCode::NOT_FOUND,
+            Self::TenantUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -90,7 +105,8 @@ impl WebhookRejection {
     }
 
     /// The answer: [`status`](Self::status) with [`body_text`](Self::body_text)
-    /// as `text/plain`. With feature `tracing`, the refusal is logged here at
+    /// as `text/plain` (and `Retry-After: 60` for
+    /// [`TenantUnavailable`](Self::TenantUnavailable)). With feature `tracing`, the refusal is logged here at
     /// debug level (target `foxreach_webhooks::rejection`: the status and the
     /// reason, never the body or a secret), so that every answered refusal is
     /// logged exactly once; with feature `metrics` it is counted here too
@@ -98,7 +114,11 @@ impl WebhookRejection {
     #[must_use]
     pub fn into_http_response(self) -> Response<FullBody> {
         self.log();
-        plain_text(self.status(), self.body_text())
+        let mut response = plain_text(self.status(), self.body_text());
+        if matches!(self, Self::TenantUnavailable(_)) {
+            response.headers_mut().insert(::http::header::RETRY_AFTER, ::http::HeaderValue::from_static("60"));
+        }
+        response
     }
 
     /// A rejection for a body that could not be collected: too large if any
@@ -129,6 +149,8 @@ impl WebhookRejection {
                 ParseErrorKind::Data => "not_an_event",
                 _ => "not_json",
             },
+            Self::UnknownTenant => "unknown_tenant",
+            Self::TenantUnavailable(_) => "tenant_unavailable",
         }
     }
 
@@ -168,6 +190,10 @@ impl fmt::Display for WebhookRejection {
             }
             Self::BodyRead(_) => f.write_str("the request body could not be read to its end"),
             Self::InvalidEvent(err) => fmt::Display::fmt(err, f),
+            Self::UnknownTenant => f.write_str("no FoxReach webhook is received at this URL"),
+            Self::TenantUnavailable(_) => {
+                f.write_str("this webhook's secret could not be looked up; send the delivery again later")
+            }
         }
     }
 }
@@ -179,6 +205,8 @@ impl StdError for WebhookRejection {
             Self::PayloadTooLarge { .. } => None,
             Self::BodyRead(err) => Some(&**err),
             Self::InvalidEvent(err) => Some(err),
+            Self::UnknownTenant => None,
+            Self::TenantUnavailable(err) => Some(&**err),
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::delivery::handler::handle;
 use crate::delivery::run::{Panicked, delivery_span, poll_catching};
 use crate::delivery::{Delivery, Handler, ReplayWindow};
 use crate::observe::{self, HandlerResult};
+use crate::tenant::Tenant;
 use crate::{Event, EventType};
 
 /// What every attempt of one [`Workers`](super::Workers) follows, copied
@@ -71,6 +72,8 @@ pub(super) async fn process<H: Handler>(handler: &H, rules: Rules, entry: Taken)
 
 async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Settle {
     let Rules { window, backoff, max_tries, timeout } = rules;
+    let tenant = entry.tenant.as_ref();
+    let dead = |event_type, why, reason| dead(event_type, tenant, why, reason);
     let event = match Event::from_slice_lenient(&entry.body) {
         Ok(event) => event,
         Err(error) => return dead("unknown", "not_an_event", format!("not a FoxReach event: {error}")),
@@ -89,11 +92,11 @@ async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Se
     {
         return dead(label, "stale", stale.to_string());
     }
-    let span = delivery_span(label, &entry.key);
+    let span = delivery_span(label, &entry.key, tenant);
     span.record("entry", entry.id.0);
     span.record("attempt", entry.attempt);
     let Event { timestamp, data, .. } = event;
-    let delivery = Delivery { timestamp: &timestamp, body: &entry.body, key: entry.key };
+    let delivery = Delivery { timestamp: &timestamp, body: &entry.body, key: entry.key, tenant };
     let mut handled = pin!(handle(handler, data, delivery).instrument(span.clone()));
     let started = Instant::now();
     let ended = tokio::time::timeout(timeout, poll_fn(|cx| poll_catching(handled.as_mut(), cx))).await;
@@ -104,7 +107,7 @@ async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Se
         Ok(Err(Panicked)) => HandlerResult::Panic,
         Err(_) => HandlerResult::Timeout,
     };
-    observe::handler(label, result, started.elapsed());
+    observe::handler(label, tenant, result, started.elapsed());
     let failure = match ended {
         Ok(Ok(Ok(()))) => {
             span.record("outcome", "done");
@@ -121,7 +124,7 @@ async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Se
     match backoff.next(entry.try_number, entry.scheduled_since, SystemTime::now()) {
         Some(at) => {
             span.record("outcome", "retry");
-            observe::retry(label);
+            observe::retry(label, tenant);
             Settle::RetryAt(at, failure)
         }
         None => {
@@ -132,7 +135,7 @@ async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Se
 }
 
 /// A dead letter, counted by its event type and a reason from a fixed set.
-fn dead(event_type: &'static str, why: &'static str, reason: String) -> Settle {
-    observe::dead_letter(event_type, why);
+fn dead(event_type: &'static str, tenant: Option<&Tenant>, why: &'static str, reason: String) -> Settle {
+    observe::dead_letter(event_type, tenant, why);
     Settle::Dead(reason)
 }

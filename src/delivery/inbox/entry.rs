@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::delivery::DeliveryKey;
+use crate::tenant::Tenant;
 
 /// A delivery's number in its inbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +35,9 @@ pub struct NewEntry {
     /// The body's signed `timestamp` as FoxReach wrote it: the string
     /// itself, or the JSON text of any other value.
     pub timestamp: Option<String>,
+    /// Which of the application's webhooks it came to, when the receiver
+    /// serves several ([`crate::tenant`]); its key is scoped to it.
+    pub tenant: Option<Tenant>,
 }
 
 impl NewEntry {
@@ -51,7 +55,7 @@ impl NewEntry {
             serde_json::Value::String(timestamp) => timestamp,
             other => other.to_string(),
         });
-        Self { key, body, received_at, event_type, timestamp }
+        Self { key, body, received_at, event_type, timestamp, tenant: None }
     }
 }
 
@@ -63,6 +67,7 @@ impl fmt::Debug for NewEntry {
             .field("received_at", &self.received_at)
             .field("event_type", &self.event_type)
             .field("timestamp", &self.timestamp)
+            .field("tenant", &self.tenant)
             .finish_non_exhaustive()
     }
 }
@@ -98,6 +103,8 @@ pub struct Taken {
     pub body: Bytes,
     /// When it arrived.
     pub received_at: SystemTime,
+    /// Its tenant, if it came to a receiver of several.
+    pub tenant: Option<Tenant>,
 }
 
 impl Taken {
@@ -113,7 +120,13 @@ impl Taken {
         body: Bytes,
         received_at: SystemTime,
     ) -> Self {
-        Self { id, attempt, try_number, scheduled_since, key, body, received_at }
+        Self { id, attempt, try_number, scheduled_since, key, body, received_at, tenant: None }
+    }
+
+    /// The same entry, for `tenant` (as it was appended).
+    #[must_use]
+    pub fn with_tenant(self, tenant: Option<Tenant>) -> Self {
+        Self { tenant, ..self }
     }
 }
 
@@ -127,6 +140,7 @@ impl fmt::Debug for Taken {
             .field("key", &self.key)
             .field("len", &self.body.len())
             .field("received_at", &self.received_at)
+            .field("tenant", &self.tenant)
             .finish_non_exhaustive()
     }
 }
@@ -188,6 +202,8 @@ pub struct Entry {
     pub event_type: Option<String>,
     /// The body's signed `timestamp`, as sent.
     pub timestamp: Option<String>,
+    /// Its tenant, if it came to a receiver of several.
+    pub tenant: Option<Tenant>,
     /// When it arrived.
     pub received_at: SystemTime,
     /// How many times a worker took it.
@@ -213,6 +229,7 @@ impl fmt::Debug for Entry {
             .field("key", &self.key)
             .field("event_type", &self.event_type)
             .field("timestamp", &self.timestamp)
+            .field("tenant", &self.tenant)
             .field("received_at", &self.received_at)
             .field("attempts", &self.attempts)
             .field("due_at", &self.due_at)
@@ -230,6 +247,25 @@ pub enum Replay {
     Entry(EntryId),
     /// Every dead letter.
     AllDead,
+}
+
+/// What is not processed yet: open entries, dead letters, and since when
+/// the oldest open one waits. Unlike [`Stats`] it never counts done
+/// entries (millions, with a week's retention), so that it stays cheap to
+/// ask often: the workers record it as gauges (feature `metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Backlog {
+    /// Appended or scheduled again, not taken.
+    pub pending: u64,
+    /// Held by a worker (or by one whose lease ran out).
+    pub taken: u64,
+    /// Dead letters.
+    pub dead: u64,
+    /// When the oldest pending or taken entry's current schedule began (its
+    /// arrival, or its last replay); `None` when none is open. Its age is
+    /// how far behind the workers are.
+    pub oldest_open: Option<SystemTime>,
 }
 
 /// How many entries are in each state.

@@ -52,7 +52,7 @@ use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 pub use backoff::Backoff;
-pub use entry::{Appended, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+pub use entry::{Appended, Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{Durability, RedisInbox};
@@ -97,6 +97,16 @@ pub trait Inbox: Send + Sync + 'static {
 
     /// How many entries are in each state.
     fn stats(&self) -> impl Future<Output = Result<Stats, InboxError>> + Send;
+
+    /// What is not processed yet, without counting done entries. Engines
+    /// whose [`stats`](Self::stats) is costly override it; by default it
+    /// asks `stats` and leaves [`Backlog::oldest_open`] unknown (`None`).
+    fn backlog(&self) -> impl Future<Output = Result<Backlog, InboxError>> + Send {
+        async move {
+            let stats = self.stats().await?;
+            Ok(Backlog { pending: stats.pending, taken: stats.taken, dead: stats.dead, oldest_open: None })
+        }
+    }
 
     /// Up to `limit` entries after `after` (by id), in `state` or in any;
     /// without their bodies.

@@ -23,6 +23,10 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// How often [`Workers::run`] purges done entries past the retention.
 const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
 
+/// How often [`Workers::run`] sets the inbox gauges (feature `metrics`).
+#[cfg(feature = "metrics")]
+const GAUGES_EVERY: Duration = Duration::from_secs(15);
+
 /// Runs a [`Handler`] on the entries of an [`Inbox`].
 #[derive(Debug)]
 pub struct Workers<H, I> {
@@ -182,6 +186,8 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
         let mut pool = Pool::default();
         let mut renewal = self.renewal();
         let mut next_purge = Instant::now();
+        #[cfg(feature = "metrics")]
+        let mut next_gauges = Instant::now();
         let mut failures = 0u32;
         // Whether to look for due entries at the top of the loop; not after
         // a settle, which took them in the same step.
@@ -190,6 +196,14 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
             if Instant::now() >= next_purge {
                 self.purge().await;
                 next_purge = Instant::now() + PURGE_EVERY;
+            }
+            #[cfg(feature = "metrics")]
+            if Instant::now() >= next_gauges {
+                // A failure here is the next look's to log.
+                if let Ok(backlog) = self.inbox.backlog().await {
+                    crate::observe::backlog(&backlog);
+                }
+                next_gauges = Instant::now() + GAUGES_EVERY;
             }
             let mut outcome = Ok(());
             if !pool.unsettled.is_empty() {

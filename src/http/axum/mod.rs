@@ -39,6 +39,8 @@ mod event;
 mod response;
 #[cfg(feature = "delivery")]
 mod router;
+#[cfg(feature = "delivery")]
+mod tenant_router;
 
 /// The verified-body extractor, also at [`crate::http::VerifiedBody`].
 #[doc(no_inline)]
@@ -47,3 +49,6 @@ pub use event::FoxReachEvent;
 #[cfg(feature = "delivery")]
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub use router::router;
+#[cfg(feature = "delivery")]
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
+pub use tenant_router::tenant_router;

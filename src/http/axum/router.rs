@@ -69,5 +69,5 @@ async fn receive<R: Receive>(State(state): State<Arc<RouterState<R>>>, request: 
             Err(rejection) => return rejection.into_response(),
         },
     };
-    dispatch(&state.receiver, verified, event).await.into_response()
+    dispatch(&state.receiver, verified, event, None).await.into_response()
 }

@@ -55,6 +55,8 @@ mod layer;
 #[cfg(feature = "delivery")]
 mod receiver;
 mod service;
+#[cfg(feature = "delivery")]
+mod tenant;
 
 pub use body::{RequestBody, ResponseBody};
 pub use future::ResponseFuture;
@@ -63,6 +65,9 @@ pub use layer::VerifySignatureLayer;
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub use receiver::{ReceiveService, Receiver, receiver};
 pub use service::VerifySignature;
+#[cfg(feature = "delivery")]
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
+pub use tenant::{TenantFrom, TenantReceiver, tenant_receiver};
 
 use crate::Verifier;
 

@@ -86,7 +86,7 @@ impl<R: Receive> Service<Request<RequestBody>> for ReceiveService<R> {
             return Box::pin(std::future::ready(Ok(unverified())));
         };
         let receiver = self.receiver.clone();
-        Box::pin(async move { Ok(dispatch(&receiver, body, event).await) })
+        Box::pin(async move { Ok(dispatch(&receiver, body, event, None).await) })
     }
 }
 

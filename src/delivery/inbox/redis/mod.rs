@@ -9,7 +9,7 @@ mod scripts;
 
 use durability::DiskWaits;
 pub use durability::Durability;
-use rows::{TakenRow, entry_from, entry_id, entry_with_body, from_millis, millis, number, optional};
+use rows::{TakenRow, entry_from, entry_id, entry_with_body, from_millis, millis, number, optional, stored_tenant};
 
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
@@ -19,9 +19,10 @@ use redis::aio::ConnectionManager;
 use redis::{Script, ScriptInvocation, Value};
 
 use super::worker::DEFAULT_RETENTION;
-use super::{Appended, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
+use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
 use crate::delivery::DeliveryKey;
 use crate::delivery::redis_connection::{self, RESPONSE_TIMEOUT};
+use crate::tenant::Tenant;
 
 static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::APPEND));
 static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::TAKE));
@@ -194,6 +195,20 @@ impl RedisInbox {
         invocation.arg(&self.prefix);
         invocation
     }
+
+    /// [`Stats`] and [`Backlog`], from one script.
+    async fn counts(&self) -> Result<(Stats, Backlog), InboxError> {
+        let mut connection = self.connection.clone();
+        let kept_since = SystemTime::now().checked_sub(self.retention).map_or(0, millis);
+        let (pending, taken, done, dead, oldest): (u64, u64, u64, u64, i64) =
+            self.script(&STATS).arg(kept_since).invoke_async(&mut connection).await.map_err(InboxError::new)?;
+        let mut stats = Stats::default();
+        (stats.pending, stats.taken, stats.done, stats.dead) = (pending, taken, done, dead);
+        let mut backlog = Backlog::default();
+        (backlog.pending, backlog.taken, backlog.dead) = (pending, taken, dead);
+        backlog.oldest_open = u64::try_from(oldest).ok().map(from_millis);
+        Ok((stats, backlog))
+    }
 }
 
 impl Inbox for RedisInbox {
@@ -206,6 +221,7 @@ impl Inbox for RedisInbox {
             .arg(millis(entry.received_at))
             .arg(optional(entry.event_type.as_deref()))
             .arg(optional(entry.timestamp.as_deref()))
+            .arg(optional(entry.tenant.as_ref().map(Tenant::as_str)))
             .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
@@ -242,7 +258,7 @@ impl Inbox for RedisInbox {
             .await
             .map_err(InboxError::new)?;
         rows.into_iter()
-            .map(|(origin, attempt, try_number, since, key, body, received_at)| {
+            .map(|(origin, attempt, try_number, since, key, body, received_at, tenant)| {
                 let key = DeliveryKey::from_signature(&key)
                     .ok_or_else(|| InboxError::new("a stored key is not 64 hex digits"))?;
                 Ok(Taken::new(
@@ -252,7 +268,8 @@ impl Inbox for RedisInbox {
                     key,
                     Bytes::from(body),
                     from_millis(received_at),
-                ))
+                )
+                .with_tenant(stored_tenant(&tenant)?))
             })
             .collect()
     }
@@ -303,13 +320,11 @@ impl Inbox for RedisInbox {
     }
 
     async fn stats(&self) -> Result<Stats, InboxError> {
-        let mut connection = self.connection.clone();
-        let oldest = SystemTime::now().checked_sub(self.retention).map_or(0, millis);
-        let (pending, taken, done, dead): (u64, u64, u64, u64) =
-            self.script(&STATS).arg(oldest).invoke_async(&mut connection).await.map_err(InboxError::new)?;
-        let mut stats = Stats::default();
-        (stats.pending, stats.taken, stats.done, stats.dead) = (pending, taken, done, dead);
-        Ok(stats)
+        Ok(self.counts().await?.0)
+    }
+
+    async fn backlog(&self) -> Result<Backlog, InboxError> {
+        Ok(self.counts().await?.1)
     }
 
     async fn list(&self, state: Option<State>, after: Option<EntryId>, limit: usize) -> Result<Vec<Entry>, InboxError> {

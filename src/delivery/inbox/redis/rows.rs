@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use crate::delivery::DeliveryKey;
 use crate::delivery::inbox::{Entry, EntryId, InboxError, State};
+use crate::tenant::Tenant;
 
 pub(super) fn millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
@@ -17,8 +18,16 @@ pub(super) fn from_millis(at: u64) -> SystemTime {
 }
 
 /// What the take script returns per entry: origin, attempt, try number,
-/// since, key, body, received at.
-pub(super) type TakenRow = (String, u32, u32, u64, String, Vec<u8>, u64);
+/// since, key, body, received at, tenant (`-` or `=` then the name).
+pub(super) type TakenRow = (String, u32, u32, u64, String, Vec<u8>, u64, String);
+
+/// A tenant as the scripts keep it: `-` for none, or `=` then the name.
+pub(super) fn stored_tenant(value: &str) -> Result<Option<Tenant>, InboxError> {
+    match value.strip_prefix('=') {
+        None => Ok(None),
+        Some(name) => Tenant::new(name).map(Some).map_err(InboxError::new),
+    }
+}
 
 /// An entry's number, as the scripts return it.
 pub(super) fn entry_id(id: &str) -> Result<EntryId, InboxError> {
@@ -57,6 +66,7 @@ pub(super) fn entry_from(row: &[String], body: Option<Bytes>) -> Result<Entry, I
         key,
         event_type: text("event_type"),
         timestamp: text("timestamp"),
+        tenant: stored_tenant(field("tenant").unwrap_or("-"))?,
         received_at: from_millis(number("received_at").unwrap_or(0)),
         attempts: u32::try_from(number("attempts").unwrap_or(0)).unwrap_or(u32::MAX),
         due_at: matches!(state, State::Pending | State::Taken).then(|| number("due_at").map(from_millis)).flatten(),

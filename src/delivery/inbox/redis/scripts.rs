@@ -7,12 +7,14 @@
 //! - `P s`: the work stream (group `workers`); each message is one attempt
 //!   schedule of an entry, its field `origin` the entry's number;
 //! - `P e:<origin>`: the entry (a hash): `key`, `body`, `received_at`,
-//!   `event_type`, `timestamp`, `state`, `attempts`, `base`, `since`, `at`
-//!   (its current message), `reason`, `settled_at`, `due_at`;
+//!   `event_type`, `timestamp`, `tenant`, `state`, `attempts`, `base`,
+//!   `since`, `at` (its current message), `reason`, `settled_at`, `due_at`;
 //! - `P k:<key hex>`: the entry of a duplicate key;
 //! - `P retry` (zset, due), `P done` (zset, settled at), `P dead` (zset,
 //!   scored by number);
 //! - `P n`: counts of pending and taken entries;
+//! - `P open` (zset, scored by `since`): the pending and taken entries,
+//!   for the age of the oldest;
 //! - `P claim`: where the next `XAUTOCLAIM` looks;
 //! - `P all` (zset, scored by number): every entry, for listing;
 //! - `P d`: the dead letters' stream, one message (origin, attempts,
@@ -20,8 +22,8 @@
 
 /// Appends unless the key is kept, numbering entries with the counter
 /// `P id`. ARGV: prefix, key hex, body, received at (ms), event type,
-/// timestamp (each `-` for none or `=` then the value). Returns `{1, id}`
-/// for new, `{0, id}` for a duplicate.
+/// timestamp, tenant (each `-` for none or `=` then the value). Returns
+/// `{1, id}` for new, `{0, id}` for a duplicate.
 pub(super) const APPEND: &str = r"
 local p = ARGV[1]
 local k = p .. 'k:' .. ARGV[2]
@@ -30,9 +32,10 @@ if existing then return {0, tonumber(existing)} end
 local id = redis.call('INCR', p .. 'id')
 local at = redis.call('XADD', p .. 's', '*', 'origin', id)
 redis.call('HSET', p .. 'e:' .. id, 'key', ARGV[2], 'body', ARGV[3], 'received_at', ARGV[4],
-  'event_type', ARGV[5], 'timestamp', ARGV[6], 'state', 'pending', 'attempts', 0, 'base', 0,
-  'since', ARGV[4], 'at', at, 'due_at', ARGV[4])
+  'event_type', ARGV[5], 'timestamp', ARGV[6], 'tenant', ARGV[7], 'state', 'pending', 'attempts', 0,
+  'base', 0, 'since', ARGV[4], 'at', at, 'due_at', ARGV[4])
 redis.call('SET', k, id)
+redis.call('ZADD', p .. 'open', ARGV[4], id)
 redis.call('HINCRBY', p .. 'n', 'pending', 1)
 redis.call('ZADD', p .. 'all', id, id)
 return {1, id}
@@ -43,7 +46,8 @@ return {1, id}
 /// taken entry's attempt is counted in the same step, so that a worker
 /// whose lease ran out can no longer renew or settle it. ARGV: prefix,
 /// consumer, now (ms), lease (ms), max. Returns, per entry: origin,
-/// attempts, attempts - base, since, key, body, received_at.
+/// attempts, attempts - base, since, key, body, received_at, tenant (`-`
+/// for none, or `=` then the name).
 pub(super) const TAKE: &str = r"
 local p, consumer, now, lease, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local s = p .. 's'
@@ -84,8 +88,8 @@ for _, message in ipairs(messages) do
     end
     local attempts = redis.call('HINCRBY', e, 'attempts', 1)
     redis.call('HSET', e, 'state', 'taken', 'due_at', now + lease)
-    local row = redis.call('HMGET', e, 'base', 'since', 'key', 'body', 'received_at')
-    table.insert(taken, {origin, attempts, attempts - tonumber(row[1]), row[2], row[3], row[4], row[5]})
+    local row = redis.call('HMGET', e, 'base', 'since', 'key', 'body', 'received_at', 'tenant')
+    table.insert(taken, {origin, attempts, attempts - tonumber(row[1]), row[2], row[3], row[4], row[5], row[6] or '-'})
   end
 end
 return taken
@@ -112,6 +116,7 @@ for i = 0, count - 1 do
       redis.call('ZADD', p .. 'done', now, origin)
       redis.call('PEXPIRE', e, retention)
       redis.call('PEXPIRE', p .. 'k:' .. row[4], retention)
+      redis.call('ZREM', p .. 'open', origin)
     elseif how == 'retry' then
       redis.call('HSET', e, 'state', 'pending', 'reason', reason, 'due_at', due)
       redis.call('HINCRBY', p .. 'n', 'pending', 1)
@@ -122,6 +127,7 @@ for i = 0, count - 1 do
       redis.call('ZADD', p .. 'dead', origin, origin)
       local logged = redis.call('XADD', p .. 'd', '*', 'origin', origin, 'attempts', attempt, 'reason', reason)
       redis.call('HSET', e, 'dead_letter', logged)
+      redis.call('ZREM', p .. 'open', origin)
     end
   end
 end
@@ -144,11 +150,15 @@ return 1
 ";
 
 /// Counts: pending, taken, done (within the retention: older ones have
-/// expired and wait for the purge), dead. ARGV: prefix, the oldest settled time (ms) still kept.
+/// expired and wait for the purge), dead, and the oldest open entry's
+/// `since` (ms; -1 if none). ARGV: prefix, the oldest settled time (ms)
+/// still kept.
 pub(super) const STATS: &str = r"
 local p = ARGV[1]
 local n = redis.call('HMGET', p .. 'n', 'pending', 'taken')
-return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCOUNT', p .. 'done', ARGV[2], '+inf'), redis.call('ZCARD', p .. 'dead')}
+local oldest = redis.call('ZRANGE', p .. 'open', 0, 0, 'WITHSCORES')
+return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCOUNT', p .. 'done', ARGV[2], '+inf'),
+  redis.call('ZCARD', p .. 'dead'), tonumber(oldest[2] or -1)}
 ";
 
 /// Up to `limit` entries numbered after `after`, in a state or any (`*`),
@@ -224,6 +234,7 @@ for _, origin in ipairs(ids) do
     redis.call('ZREM', p .. 'done', origin)
     redis.call('ZREM', p .. 'dead', origin)
     redis.call('HINCRBY', p .. 'n', 'pending', 1)
+    redis.call('ZADD', p .. 'open', now, origin)
     replayed = replayed + 1
   elseif all then
     redis.call('ZREM', p .. 'dead', origin)

@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 use writer::Access;
 
 use super::backoff::later;
-use super::{Appended, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
+use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
 
 /// The durable inbox in a SQLite file (feature `sqlite`): see [`Inbox`]
 /// for its states.
@@ -173,6 +173,10 @@ impl Inbox for SqliteInbox {
 
     async fn stats(&self) -> Result<Stats, InboxError> {
         self.read(sql::stats).await
+    }
+
+    async fn backlog(&self) -> Result<Backlog, InboxError> {
+        self.read(sql::backlog).await
     }
 
     async fn list(&self, state: Option<State>, after: Option<EntryId>, limit: usize) -> Result<Vec<Entry>, InboxError> {

@@ -7,10 +7,11 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{from_millis, millis};
 use crate::delivery::DeliveryKey;
-use crate::delivery::inbox::{Appended, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+use crate::delivery::inbox::{Appended, Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+use crate::tenant::Tenant;
 
 /// The schema this code writes, in `PRAGMA user_version`.
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
 /// Duplicates are found through an index of the key's first 8 bytes, not of
 /// the whole key, and the row's key decides: keys are MACs, so each append
@@ -40,11 +41,13 @@ const SCHEMA: &str = "
         since INTEGER NOT NULL,
         base INTEGER NOT NULL DEFAULT 0,
         reason TEXT,
-        settled_at INTEGER
+        settled_at INTEGER,
+        tenant TEXT
     );
     CREATE INDEX IF NOT EXISTS entries_key ON entries (substr(key, 1, 8));
     CREATE INDEX IF NOT EXISTS entries_due ON entries (due_at, id) WHERE state IN (0, 1);
     CREATE INDEX IF NOT EXISTS entries_settled ON entries (settled_at) WHERE state = 2;
+    CREATE INDEX IF NOT EXISTS entries_dead ON entries (id) WHERE state = 3;
 ";
 
 // The partial indexes' `WHERE` clauses repeat these codes.
@@ -82,6 +85,8 @@ pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result
     // Checked before anything is written: the file may be someone else's.
     match (version, objects) {
         (VERSION, _) => {}
+        // Version 3 added the tenant: entries kept before have none.
+        (2, _) => upgrade_from_2(connection)?,
         // The schema and its version in one transaction: a crash between
         // them would leave a file that is neither empty nor an inbox.
         (0, 0) if create => {
@@ -105,6 +110,28 @@ pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result
     connection.pragma_update(None, "wal_autocheckpoint", 10_000)
 }
 
+/// Adds version 3's tenant column, unless another connection (the
+/// receiver's other one, or another process) did while this one waited
+/// for the write lock.
+fn upgrade_from_2(connection: &Connection) -> rusqlite::Result<()> {
+    connection.execute_batch("BEGIN IMMEDIATE")?;
+    let upgraded = (|| {
+        let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version == 2 {
+            connection.execute_batch(&format!(
+                "ALTER TABLE entries ADD COLUMN tenant TEXT;
+                 CREATE INDEX entries_dead ON entries (id) WHERE state = 3;
+                 PRAGMA user_version = {VERSION};"
+            ))?;
+        }
+        connection.execute_batch("COMMIT")
+    })();
+    if upgraded.is_err() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    upgraded
+}
+
 fn key(row: &Row<'_>, column: usize) -> rusqlite::Result<DeliveryKey> {
     let key: Vec<u8> = row.get(column)?;
     let key = <[u8; 32]>::try_from(key.as_slice())
@@ -124,11 +151,19 @@ pub(super) fn append(transaction: &Transaction<'_>, entry: &NewEntry) -> rusqlit
     }
     let id = transaction
         .prepare_cached(
-            "INSERT INTO entries (key, body, event_type, timestamp, received_at, state, due_at, since)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5) RETURNING id",
+            "INSERT INTO entries (key, body, event_type, timestamp, received_at, state, due_at, since, tenant)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5, ?7) RETURNING id",
         )?
         .query_row(
-            params![key, &entry.body[..], entry.event_type, entry.timestamp, millis(entry.received_at), PENDING],
+            params![
+                key,
+                &entry.body[..],
+                entry.event_type,
+                entry.timestamp,
+                millis(entry.received_at),
+                PENDING,
+                entry.tenant.as_ref().map(Tenant::as_str)
+            ],
             |row| row.get(0),
         )?;
     Ok(Appended::New(EntryId(id)))
@@ -144,7 +179,7 @@ pub(super) fn take(
     let mut statement = transaction.prepare_cached(
         "UPDATE entries SET state = ?1, due_at = ?2, attempts = attempts + 1
          WHERE id IN (SELECT id FROM entries WHERE state IN (0, 1) AND due_at <= ?3 ORDER BY due_at, id LIMIT ?4)
-         RETURNING id, attempts, attempts - base, since, key, body, received_at",
+         RETURNING id, attempts, attempts - base, since, key, body, received_at, tenant",
     )?;
     let rows = statement.query_map(params![TAKEN, lease_end, now, max], |row| {
         Ok(Taken {
@@ -155,6 +190,7 @@ pub(super) fn take(
             key: key(row, 4)?,
             body: Bytes::from(row.get::<_, Vec<u8>>(5)?),
             received_at: from_millis(row.get(6)?),
+            tenant: tenant(row, 7)?,
         })
     })?;
     let mut taken = rows.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -209,9 +245,41 @@ pub(super) fn stats(transaction: &Transaction<'_>) -> rusqlite::Result<Stats> {
     Ok(stats)
 }
 
+/// Open entries through the partial due index, which holds exactly them,
+/// and dead letters through their own: never a scan of done entries.
+pub(super) fn backlog(transaction: &Transaction<'_>) -> rusqlite::Result<Backlog> {
+    let mut backlog = Backlog::default();
+    let mut statement = transaction
+        .prepare_cached("SELECT state, COUNT(*), min(since) FROM entries WHERE state IN (0, 1) GROUP BY state")?;
+    let rows =
+        statement.query_map([], |row| Ok((state(row.get(0)?)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))?;
+    for row in rows {
+        let (state, count, since) = row?;
+        let count = u64::try_from(count).unwrap_or(0);
+        match state {
+            State::Pending => backlog.pending = count,
+            _ => backlog.taken = count,
+        }
+        backlog.oldest_open =
+            Some(backlog.oldest_open.map_or(from_millis(since), |oldest| oldest.min(from_millis(since))));
+    }
+    let dead: i64 =
+        transaction.prepare_cached("SELECT COUNT(*) FROM entries WHERE state = 3")?.query_row([], |row| row.get(0))?;
+    backlog.dead = u64::try_from(dead).unwrap_or(0);
+    Ok(backlog)
+}
+
+/// A stored tenant name (this code wrote it, from a valid [`Tenant`]).
+fn tenant(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<Tenant>> {
+    let Some(name) = row.get_ref(column)?.as_str_or_null()? else { return Ok(None) };
+    Tenant::new(name).map(Some).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(error))
+    })
+}
+
 /// The columns [`entry_from`] reads, then the body (or NULL).
 const COLUMNS: &str =
-    "id, state, key, event_type, timestamp, received_at, attempts, due_at, reason, settled_at, length(body)";
+    "id, state, key, event_type, timestamp, received_at, attempts, due_at, reason, settled_at, length(body), tenant";
 
 fn entry_from(row: &Row<'_>) -> rusqlite::Result<Entry> {
     let state = state(row.get(1)?)?;
@@ -228,7 +296,8 @@ fn entry_from(row: &Row<'_>) -> rusqlite::Result<Entry> {
         reason: row.get(8)?,
         settled_at: settled_at.map(from_millis),
         size: row.get::<_, i64>(10)?.try_into().unwrap_or(0),
-        body: row.get::<_, Option<Vec<u8>>>(11)?.map(Bytes::from),
+        tenant: tenant(row, 11)?,
+        body: row.get::<_, Option<Vec<u8>>>(12)?.map(Bytes::from),
     })
 }
 

@@ -1,0 +1,191 @@
+//! A resolver behind a bounded cache, so that a delivery costs no lookup.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use quick_cache::sync::Cache;
+
+use super::{SecretResolver, Tenant};
+use crate::Verifier;
+
+/// How long [`CachedResolver`] remembers that a tenant is unknown, unless
+/// told otherwise: 30 seconds, under FoxReach's first retry (1 minute), so
+/// that a delivery for a tenant created just after it was refused gets
+/// through on that retry.
+pub const DEFAULT_UNKNOWN_TTL: Duration = Duration::from_secs(30);
+
+/// A [`SecretResolver`] with a bounded cache in front (on
+/// [quick_cache](https://docs.rs/quick_cache)): each tenant is looked up
+/// once, then served from memory until it is evicted (the cache holds at
+/// most `capacity` tenants, the least recently used leaving first),
+/// [forgotten](Self::forget), or older than its
+/// [time to live](Self::time_to_live).
+///
+/// - Concurrent deliveries for a tenant that is not cached wait for one
+///   lookup, not one each.
+/// - An unknown tenant is remembered too, for [`DEFAULT_UNKNOWN_TTL`] (see
+///   [`unknown_ttl`](Self::unknown_ttl)), so that requests for made-up
+///   names do not each reach the database.
+/// - A failed lookup is not remembered: the next delivery tries again.
+///
+/// When a tenant's secret changes (a rotation begins or ends), call
+/// [`forget`](Self::forget) after the new secret is stored; a lookup that
+/// was already running when `forget` was called is not cached, so it
+/// cannot bring the old secret back.
+///
+/// # Example
+///
+/// ```
+/// use std::collections::HashMap;
+/// use foxreach_webhooks::tenant::{CachedResolver, Tenant};
+/// use foxreach_webhooks::Verifier;
+///
+/// let acme: Tenant = "acme".parse()?;
+/// let secrets = HashMap::from([(acme.clone(), Verifier::new("acme-secret")?)]);
+/// let resolver = CachedResolver::new(secrets, 10_000);
+/// // Later, once acme's new secret is stored:
+/// resolver.forget(&acme);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct CachedResolver<R> {
+    inner: R,
+    cache: Cache<Tenant, Cached>,
+    capacity: usize,
+    time_to_live: Option<Duration>,
+    unknown_ttl: Duration,
+    /// Counts calls to `forget`: a lookup that saw it change does not cache.
+    forgets: AtomicU64,
+}
+
+/// A lookup's answer, and until when it may be used.
+#[derive(Clone)]
+struct Cached {
+    verifier: Option<Verifier>,
+    until: Option<Instant>,
+}
+
+impl Cached {
+    fn is_fresh(&self, now: Instant) -> bool {
+        self.until.is_none_or(|until| now < until)
+    }
+}
+
+impl<R> CachedResolver<R> {
+    /// `inner` behind a cache of at most `capacity` tenants (at least 1),
+    /// remembering found verifiers until evicted and unknown tenants for
+    /// [`DEFAULT_UNKNOWN_TTL`].
+    #[must_use]
+    pub fn new(inner: R, capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            inner,
+            cache: Cache::new(capacity),
+            capacity,
+            time_to_live: None,
+            unknown_ttl: DEFAULT_UNKNOWN_TTL,
+            forgets: AtomicU64::new(0),
+        }
+    }
+
+    /// Looks a found tenant up again once its cached verifier is `ttl` old,
+    /// so that a secret changed without [`forget`](Self::forget) (by another
+    /// process, say) is picked up within `ttl`. Off by default.
+    #[must_use]
+    pub fn time_to_live(mut self, ttl: Duration) -> Self {
+        self.time_to_live = Some(ttl);
+        self
+    }
+
+    /// How long an unknown tenant is remembered as unknown
+    /// ([`DEFAULT_UNKNOWN_TTL`] by default; zero remembers nothing).
+    #[must_use]
+    pub fn unknown_ttl(mut self, ttl: Duration) -> Self {
+        self.unknown_ttl = ttl;
+        self
+    }
+
+    /// Forgets what is cached for `tenant`: its next delivery is looked up
+    /// again. Call it when the tenant's secret changes, after storing the
+    /// new one.
+    pub fn forget(&self, tenant: &Tenant) {
+        self.forgets.fetch_add(1, Ordering::AcqRel);
+        self.cache.remove(tenant);
+    }
+
+    /// Forgets every cached tenant.
+    pub fn forget_all(&self) {
+        self.forgets.fetch_add(1, Ordering::AcqRel);
+        self.cache.clear();
+    }
+
+    /// How many tenants are cached now, found or unknown.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Whether no tenant is cached.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.cache.is_empty()
+    }
+
+    /// The most tenants the cache holds.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The resolver behind the cache.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    fn until(&self, found: bool, now: Instant) -> Option<Instant> {
+        let ttl = if found { self.time_to_live } else { Some(self.unknown_ttl) };
+        ttl.map(|ttl| now.checked_add(ttl).unwrap_or(now))
+    }
+}
+
+impl<R: SecretResolver> SecretResolver for CachedResolver<R> {
+    type Error = R::Error;
+
+    async fn resolve(&self, tenant: &Tenant) -> Result<Option<Verifier>, R::Error> {
+        loop {
+            match self.cache.get_value_or_guard_async(tenant).await {
+                Ok(cached) if cached.is_fresh(Instant::now()) => return Ok(cached.verifier),
+                // Expired: removed (unless another delivery refreshed it
+                // meanwhile), then looked up like a miss.
+                Ok(_) => {
+                    self.cache.remove_if(tenant, |cached| !cached.is_fresh(Instant::now()));
+                }
+                // A miss: this delivery looks it up while the others with
+                // the same tenant wait. If the lookup fails, the guard is
+                // dropped and one of them tries in turn.
+                Err(guard) => {
+                    let forgets = self.forgets.load(Ordering::Acquire);
+                    let verifier = self.inner.resolve(tenant).await?;
+                    let until = self.until(verifier.is_some(), Instant::now());
+                    let remember = until.is_none_or(|until| until > Instant::now());
+                    if remember && self.forgets.load(Ordering::Acquire) == forgets {
+                        let _ = guard.insert(Cached { verifier: verifier.clone(), until });
+                    }
+                    return Ok(verifier);
+                }
+            }
+        }
+    }
+}
+
+impl<R: fmt::Debug> fmt::Debug for CachedResolver<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedResolver")
+            .field("inner", &self.inner)
+            .field("cached", &self.cache.len())
+            .field("capacity", &self.capacity)
+            .field("time_to_live", &self.time_to_live)
+            .field("unknown_ttl", &self.unknown_ttl)
+            .finish_non_exhaustive()
+    }
+}
