@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use foxreach_webhooks::delivery::inbox::{SqliteInbox, Workers};
@@ -14,7 +13,7 @@ use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::router;
 use foxreach_webhooks::http::test_util::{signed, tampered};
 use http::{Request, StatusCode};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use support::recorder::{expect, recorded, with_recorder};
 use support::{PATH, verifier};
 use tower::ServiceExt;
 
@@ -36,47 +35,8 @@ fn lead(id: &str) -> String {
     format!(r#"{{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{{"leadId":"{id}"}}}}"#)
 }
 
-/// Counters by name and sorted labels, and histograms' counts of values,
-/// recorded since the last call.
-fn recorded(snapshotter: &Snapshotter) -> BTreeMap<String, u64> {
-    snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .map(|(key, _, _, value)| {
-            let key = key.key();
-            let mut labels: Vec<String> =
-                key.labels().map(|label| format!("{}={}", label.key(), label.value())).collect();
-            labels.sort();
-            let name = format!("{}{{{}}}", key.name(), labels.join(","));
-            let count = match value {
-                DebugValue::Counter(count) => count,
-                DebugValue::Histogram(values) => values.len() as u64,
-                DebugValue::Gauge(_) => 0,
-            };
-            (name, count)
-        })
-        .filter(|(_, count)| *count > 0)
-        .collect()
-}
-
-/// Runs `test` on a runtime of this thread alone, with a recorder for this
-/// thread alone (tests run side by side).
-fn with_recorder(test: impl AsyncFnOnce(Snapshotter)) {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-        runtime.block_on(test(snapshotter));
-    });
-}
-
 async fn send<R: Receive>(receive: R, request: Request<FullBody>) -> StatusCode {
     router(PATH, verifier(), receive).oneshot(request).await.expect("infallible").status()
-}
-
-fn expect(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-    pairs.iter().map(|(name, count)| ((*name).to_owned(), *count)).collect()
 }
 
 #[test]

@@ -53,6 +53,34 @@ async fn append_take_settle_and_duplicates() {
 }
 
 #[tokio::test]
+async fn the_tenant_is_kept_and_the_backlog_knows_the_oldest_open_entry() {
+    let server = RedisServer::start();
+    let inbox = server.inbox().await;
+    let mut acme = entry(1);
+    acme.tenant = Some("acme".parse().expect("a name"));
+    let arrived = acme.received_at;
+    inbox.append(acme).await.expect("appends");
+    inbox.append(entry(2)).await.expect("appends");
+    let backlog = inbox.backlog().await.expect("a backlog");
+    assert_eq!((backlog.pending, backlog.taken, backlog.dead), (2, 0, 0));
+    let oldest = backlog.oldest_open.expect("two are open");
+    assert!(arrived.duration_since(oldest).unwrap_or_default() < Duration::from_millis(1), "{oldest:?}");
+    let taken = inbox.take(10, Duration::from_secs(30)).await.expect("takes");
+    let tenants: Vec<_> = taken.iter().map(|entry| entry.tenant.as_ref().map(|tenant| tenant.as_str())).collect();
+    assert_eq!(tenants, [Some("acme"), None]);
+    let listed = inbox.list(None, None, 10).await.expect("lists");
+    assert_eq!(listed[0].tenant.as_ref().map(|tenant| tenant.as_str()), Some("acme"));
+    inbox
+        .settle(vec![(taken[0].id, 1, Settle::Done), (taken[1].id, 1, Settle::Dead("no".into()))])
+        .await
+        .expect("settles");
+    let backlog = inbox.backlog().await.expect("a backlog");
+    assert_eq!((backlog.pending, backlog.taken, backlog.dead, backlog.oldest_open), (0, 0, 1, None));
+    assert_eq!(inbox.replay(foxreach_webhooks::delivery::inbox::Replay::AllDead).await.expect("replays"), 1);
+    assert!(inbox.backlog().await.expect("a backlog").oldest_open.is_some(), "a replayed entry is open again");
+}
+
+#[tokio::test]
 async fn a_lease_that_ends_lets_another_worker_take_it_and_the_first_settles_nothing() {
     let server = RedisServer::start();
     let first = server.inbox().await;

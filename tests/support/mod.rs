@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test crate uses its own part of this
 
 pub(crate) mod logs;
+#[cfg(feature = "metrics")]
+pub(crate) mod recorder;
 
 use std::convert::Infallible;
 use std::pin::Pin;

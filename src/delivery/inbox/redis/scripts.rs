@@ -185,7 +185,8 @@ while #found < limit and looked < 2000 do
       redis.call('ZREM', index, id)
     elseif wanted == '*' or state == wanted then
       -- Every field but the body, and the body's length without loading it.
-      local names = {'key', 'received_at', 'event_type', 'timestamp', 'state', 'attempts', 'due_at', 'reason', 'settled_at'}
+      local names = {'key', 'received_at', 'event_type', 'timestamp', 'tenant', 'state', 'attempts', 'due_at', 'reason',
+        'settled_at'}
       local values = redis.call('HMGET', e, unpack(names))
       local row = {id, 'size', tostring(redis.call('HSTRLEN', e, 'body'))}
       for i, name in ipairs(names) do

@@ -323,3 +323,43 @@ fn a_new_inbox_file_is_readable_by_its_owner_alone() {
     assert_eq!(std::fs::metadata(&path).expect("there").permissions().mode() & 0o777, 0o600);
     std::fs::remove_dir_all(&folder).expect("cleans up");
 }
+
+#[test]
+fn a_version_2_inbox_is_upgraded_in_place_and_keeps_its_entries() {
+    let folder = std::env::temp_dir().join(format!("foxreach-inbox-upgrade-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    let path = folder.join("inbox.sqlite3");
+    // Version 2's schema, as its release wrote it, with one pending entry.
+    Connection::open(&path)
+        .expect("creates")
+        .execute_batch(
+            "CREATE TABLE entries (id INTEGER PRIMARY KEY, key BLOB NOT NULL, body BLOB NOT NULL, event_type TEXT,
+                 timestamp TEXT, received_at INTEGER NOT NULL, state INTEGER NOT NULL, due_at INTEGER NOT NULL,
+                 attempts INTEGER NOT NULL DEFAULT 0, since INTEGER NOT NULL, base INTEGER NOT NULL DEFAULT 0,
+                 reason TEXT, settled_at INTEGER);
+             CREATE INDEX entries_key ON entries (substr(key, 1, 8));
+             CREATE INDEX entries_due ON entries (due_at, id) WHERE state IN (0, 1);
+             CREATE INDEX entries_settled ON entries (settled_at) WHERE state = 2;
+             INSERT INTO entries (key, body, received_at, state, due_at, since) VALUES (zeroblob(32), X'6f6c64', 5, 0, 5, 5);
+             PRAGMA user_version = 2;",
+        )
+        .expect("a version 2 inbox");
+    block_on(async {
+        let inbox = SqliteInbox::open_existing(&path).expect("upgrades");
+        let backlog = inbox.backlog().await.expect("a backlog");
+        assert_eq!((backlog.pending, backlog.dead, backlog.oldest_open), (1, 0, Some(from_millis(5))));
+        let taken = inbox.take(10, Duration::from_secs(30)).await.expect("takes");
+        assert_eq!((&taken[0].body[..], taken[0].tenant.as_ref()), (&b"old"[..], None));
+        let mut acme = entry(7, 0);
+        acme.tenant = Some("acme".parse().expect("a name"));
+        inbox.append(acme).await.expect("appends with a tenant");
+        let listed = inbox.list(None, None, 10).await.expect("lists");
+        assert_eq!(listed[1].tenant.as_ref().map(crate::tenant::Tenant::as_str), Some("acme"));
+    });
+    let version: i64 = Connection::open(&path)
+        .expect("opens")
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .expect("a version");
+    assert_eq!(version, 3);
+    std::fs::remove_dir_all(&folder).expect("cleans up");
+}

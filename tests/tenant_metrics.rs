@@ -1,0 +1,101 @@
+//! What a receiver of several webhooks records: no tenant until the
+//! application opts in, then a `tenant` label on its deliveries and
+//! handlers (never on refusals); and the inbox's gauges. A test binary of
+//! its own, because `label_tenants` is process-wide.
+#![cfg(all(feature = "metrics", feature = "axum", feature = "sqlite", feature = "test-util"))]
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox, Workers};
+use foxreach_webhooks::delivery::{Dispatcher, Handler, Receive};
+use foxreach_webhooks::http::FullBody;
+use foxreach_webhooks::http::axum::tenant_router;
+use foxreach_webhooks::observe;
+use foxreach_webhooks::tenant::Tenant;
+use foxreach_webhooks::{SIGNATURE_HEADER, Verifier, sign};
+use http::{Request, StatusCode};
+use support::recorder::{expect, gauges, recorded, with_recorder};
+use tower::ServiceExt;
+
+const LEAD: &str = r#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_1"}}"#;
+
+struct Accept;
+impl Handler for Accept {}
+
+async fn send<R: Receive>(receiver: R, tenant: &str, secret: &str) -> StatusCode {
+    let secrets =
+        HashMap::from([("acme".parse::<Tenant>().expect("a name"), Verifier::new("acme").expect("a secret"))]);
+    let request = Request::post(format!("/webhooks/foxreach/{tenant}"))
+        .header(SIGNATURE_HEADER, sign(secret, LEAD.as_bytes()))
+        .body(FullBody::new(LEAD))
+        .expect("a request");
+    let router = tenant_router("/webhooks/foxreach/{tenant}", secrets, receiver);
+    router.oneshot(request).await.expect("infallible").status()
+}
+
+#[test]
+fn tenants_are_labelled_only_once_asked_and_never_on_refusals() {
+    with_recorder(async |snapshotter| {
+        assert_eq!(send(Dispatcher::new(Accept), "acme", "acme").await, StatusCode::NO_CONTENT);
+        assert_eq!(send(Dispatcher::new(Accept), "umbrella", "acme").await, StatusCode::NOT_FOUND);
+        assert_eq!(
+            recorded(&snapshotter),
+            expect(&[
+                ("foxreach_webhooks_deliveries_total{event_type=lead.updated,outcome=processed}", 1),
+                ("foxreach_webhooks_handler_duration_seconds{event_type=lead.updated,result=success}", 1),
+                ("foxreach_webhooks_refusals_total{reason=unknown_tenant}", 1),
+            ]),
+            "no tenant by default"
+        );
+
+        observe::label_tenants(true);
+        assert_eq!(send(Dispatcher::new(Accept), "acme", "acme").await, StatusCode::NO_CONTENT);
+        assert_eq!(send(Dispatcher::new(Accept), "umbrella", "acme").await, StatusCode::NOT_FOUND);
+        assert_eq!(send(Dispatcher::new(Accept), "acme", "forged").await, StatusCode::UNAUTHORIZED);
+        observe::label_tenants(false);
+        assert_eq!(
+            recorded(&snapshotter),
+            expect(&[
+                ("foxreach_webhooks_deliveries_total{event_type=lead.updated,outcome=processed,tenant=acme}", 1),
+                ("foxreach_webhooks_handler_duration_seconds{event_type=lead.updated,result=success,tenant=acme}", 1),
+                ("foxreach_webhooks_refusals_total{reason=signature_mismatch}", 1),
+                ("foxreach_webhooks_refusals_total{reason=unknown_tenant}", 1),
+            ]),
+            "a tenant once asked, and none on refusals (their tenant is the sender's word)"
+        );
+    });
+}
+
+#[test]
+fn the_workers_set_the_inbox_gauges() {
+    with_recorder(async |snapshotter| {
+        let folder = std::env::temp_dir().join(format!("foxreach-tenant-metrics-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).expect("a folder");
+        let inbox = SqliteInbox::open(folder.join("inbox.sqlite3")).expect("opens");
+        assert_eq!(send(inbox.clone(), "acme", "acme").await, StatusCode::ACCEPTED);
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+
+        observe::backlog(&inbox.backlog().await.expect("a backlog"));
+        let before = gauges(&snapshotter);
+        assert_eq!(before["foxreach_webhooks_inbox_entries{state=pending}"], 1.0);
+        assert_eq!(before["foxreach_webhooks_inbox_entries{state=dead}"], 0.0);
+        let age = before["foxreach_webhooks_inbox_oldest_open_age_seconds{}"];
+        assert!((1.0..60.0).contains(&age), "waited about a second: {age}");
+
+        // The workers record at their start, then every 15 seconds.
+        let workers = Workers::new(Accept, inbox.clone());
+        workers.run(tokio::time::sleep(Duration::from_millis(500)), Duration::from_secs(1)).await;
+        assert_eq!(inbox.backlog().await.expect("a backlog").pending, 0, "processed");
+        let workers = Workers::new(Accept, inbox.clone());
+        workers.run(tokio::time::sleep(Duration::from_millis(100)), Duration::from_secs(1)).await;
+        let after = gauges(&snapshotter);
+        assert_eq!(after["foxreach_webhooks_inbox_entries{state=pending}"], 0.0);
+        assert_eq!(after["foxreach_webhooks_inbox_oldest_open_age_seconds{}"], 0.0);
+        drop((workers, inbox));
+        std::fs::remove_dir_all(&folder).expect("cleans up");
+    });
+}
