@@ -136,13 +136,22 @@ fn observability<I: Inbox + Clone>(
 ) -> Router {
     use axum::routing::get;
     let metrics = metrics.clone();
+    let scraped = inbox.clone();
     Router::new()
         .route(
             "/metrics",
-            get(move || {
+            get(move || async move {
+                // The inbox gauges as of this scrape (the workers also set
+                // them every 15 s); the backlog never counts done entries.
+                if let Some(Ok(backlog)) = match &scraped {
+                    Some(inbox) => Some(inbox.backlog().await),
+                    None => None,
+                } {
+                    foxreach_webhooks::observe::backlog(&backlog);
+                }
                 // Histograms are summed up here, at each scrape.
                 metrics.run_upkeep();
-                std::future::ready(metrics.render())
+                metrics.render()
             }),
         )
         .route(
@@ -151,7 +160,7 @@ fn observability<I: Inbox + Clone>(
                 let Some(inbox) = inbox else {
                     return (StatusCode::OK, "ok: no inbox (FOXREACH_INBOX=memory)".to_owned());
                 };
-                match inbox.stats().await {
+                match inbox.backlog().await {
                     Ok(_) => (StatusCode::OK, "ok: the inbox answers".to_owned()),
                     Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("the inbox does not answer: {error}")),
                 }

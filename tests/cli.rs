@@ -125,8 +125,12 @@ fn stats_counts_each_state() {
     fixture(&path);
     let text = run(&["inbox", "--path", &path, "stats"]);
     assert_eq!(text.code, 0, "{}", text.stderr);
-    assert_eq!(text.stdout, "pending  1\ntaken    1\ndone     1\ndead     2\n");
-    let stats = json(&run(&["--json", "inbox", "stats", "--path", &path]));
+    let (counts, oldest) = text.stdout.split_at(text.stdout.find("oldest open").expect("the oldest open entry"));
+    assert_eq!(counts, "pending      1\ntaken        1\ndone         1\ndead         2\n");
+    assert!(oldest.starts_with("oldest open  ") && oldest.contains(" ago ("), "{oldest}");
+    let mut stats = json(&run(&["--json", "inbox", "stats", "--path", &path]));
+    let oldest = stats.as_object_mut().and_then(|stats| stats.remove("oldest_open"));
+    assert!(oldest.as_ref().and_then(serde_json::Value::as_str).is_some_and(|at| at.ends_with('Z')), "{oldest:?}");
     assert_eq!(stats, serde_json::json!({"pending": 1, "taken": 1, "done": 1, "dead": 2}));
 }
 

@@ -81,8 +81,13 @@ pub(crate) async fn shutdown_signal() {
 /// Serves `app` on `127.0.0.1:$PORT` until Ctrl-C or SIGTERM, saying where
 /// on stderr, and lets the requests in flight finish.
 pub(crate) async fn serve(app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+    serve_at(app, ROUTE).await
+}
+
+/// [`serve`], saying that FoxReach posts to `route`.
+pub(crate) async fn serve_at(app: axum::Router, route: &str) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
-    eprintln!("listening on http://{}{ROUTE}", listener.local_addr()?);
+    eprintln!("listening on http://{}{route}", listener.local_addr()?);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }

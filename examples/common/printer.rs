@@ -26,7 +26,10 @@ impl Printer {
     }
 
     fn write(&self, data: EventData, delivery: Delivery<'_>) -> Handled {
-        let line = super::summary(&Event::new(delivery.timestamp.clone(), data));
+        let mut line = super::summary(&Event::new(delivery.timestamp.clone(), data));
+        if let Some(tenant) = delivery.tenant {
+            line = format!("[{tenant}] {line}");
+        }
         let Some(path) = &self.events_file else {
             println!("{line}");
             return Ok(());

@@ -165,11 +165,25 @@ async fn execute<I: Inbox>(
     match command {
         InboxCommand::Stats => {
             let stats = inbox.stats().await.map_err(fail)?;
+            let oldest = inbox.backlog().await.map_err(fail)?.oldest_open;
+            let waiting = oldest.map_or_else(
+                || "-".to_owned(),
+                |since| {
+                    let waited = since.elapsed().unwrap_or_default();
+                    format!("{} ago ({})", humantime::format_duration(Duration::from_secs(waited.as_secs())), output::time(since))
+                },
+            );
             let text = format!(
-                "pending  {}\ntaken    {}\ndone     {}\ndead     {}\n",
+                "pending      {}\ntaken        {}\ndone         {}\ndead         {}\noldest open  {waiting}\n",
                 stats.pending, stats.taken, stats.done, stats.dead
             );
-            let json = json!({"pending": stats.pending, "taken": stats.taken, "done": stats.done, "dead": stats.dead});
+            let json = json!({
+                "pending": stats.pending,
+                "taken": stats.taken,
+                "done": stats.done,
+                "dead": stats.dead,
+                "oldest_open": oldest.map(output::time),
+            });
             Ok(Report::new(text, json))
         }
         InboxCommand::List(list) => {

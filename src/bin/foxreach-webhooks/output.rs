@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use foxreach_webhooks::delivery::inbox::{Entry, State};
+use foxreach_webhooks::tenant::Tenant;
 use serde_json::{Value, json};
 
 /// A command's answer in both forms; `main` prints the one asked for.
@@ -103,6 +104,7 @@ pub(crate) fn entry_json(entry: &Entry, with_body: bool) -> Value {
         "key": entry.key.to_string(),
         "event_type": entry.event_type,
         "timestamp": entry.timestamp,
+        "tenant": entry.tenant.as_ref().map(Tenant::as_str),
         "received_at": time(entry.received_at),
         "attempts": entry.attempts,
         "due_at": entry.due_at.map(time),
@@ -180,6 +182,7 @@ pub(crate) fn entry_text(entry: &Entry, with_body: bool) -> String {
         ("key", format!("{} (fingerprint)", entry.key)),
         ("event type", or_dash(entry.event_type.as_deref().map(|event| clean(event, false).into_owned()))),
         ("timestamp", or_dash(entry.timestamp.as_deref().map(|at| clean(at, false).into_owned()))),
+        ("tenant", or_dash(entry.tenant.as_ref().map(Tenant::to_string))),
         ("received at", time(entry.received_at)),
         ("attempts", entry.attempts.to_string()),
         (due_label, or_dash(entry.due_at.map(time))),
