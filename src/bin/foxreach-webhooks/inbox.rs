@@ -170,7 +170,11 @@ async fn execute<I: Inbox>(
                 || "-".to_owned(),
                 |since| {
                     let waited = since.elapsed().unwrap_or_default();
-                    format!("{} ago ({})", humantime::format_duration(Duration::from_secs(waited.as_secs())), output::time(since))
+                    format!(
+                        "{} ago ({})",
+                        humantime::format_duration(Duration::from_secs(waited.as_secs())),
+                        output::time(since)
+                    )
                 },
             );
             let text = format!(

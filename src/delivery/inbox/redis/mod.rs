@@ -9,18 +9,16 @@ mod scripts;
 
 use durability::DiskWaits;
 pub use durability::Durability;
-use rows::{TakenRow, entry_from, entry_id, entry_with_body, from_millis, millis, number, optional, stored_tenant};
+use rows::{TakenRow, entry_from, entry_with_body, from_millis, millis, number, optional, taken_from};
 
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use redis::aio::ConnectionManager;
 use redis::{Script, ScriptInvocation, Value};
 
 use super::worker::DEFAULT_RETENTION;
 use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
-use crate::delivery::DeliveryKey;
 use crate::delivery::redis_connection::{self, RESPONSE_TIMEOUT};
 use crate::tenant::Tenant;
 
@@ -257,21 +255,7 @@ impl Inbox for RedisInbox {
             .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
-        rows.into_iter()
-            .map(|(origin, attempt, try_number, since, key, body, received_at, tenant)| {
-                let key = DeliveryKey::from_signature(&key)
-                    .ok_or_else(|| InboxError::new("a stored key is not 64 hex digits"))?;
-                Ok(Taken::new(
-                    entry_id(&origin)?,
-                    (attempt, try_number),
-                    from_millis(since),
-                    key,
-                    Bytes::from(body),
-                    from_millis(received_at),
-                )
-                .with_tenant(stored_tenant(&tenant)?))
-            })
-            .collect()
+        rows.into_iter().map(taken_from).collect()
     }
 
     async fn renew(&self, held: Vec<(EntryId, u32)>, lease: Duration) -> Result<(), InboxError> {

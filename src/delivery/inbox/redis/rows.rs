@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use crate::delivery::DeliveryKey;
-use crate::delivery::inbox::{Entry, EntryId, InboxError, State};
+use crate::delivery::inbox::{Entry, EntryId, InboxError, State, Taken};
 use crate::tenant::Tenant;
 
 pub(super) fn millis(at: SystemTime) -> u64 {
@@ -93,4 +93,19 @@ pub(super) fn entry_with_body(id: EntryId, fields: &[Vec<u8>]) -> Result<Entry, 
         }
     }
     entry_from(&row, body)
+}
+
+/// A taken entry, from what the take script returns for it.
+pub(super) fn taken_from(row: TakenRow) -> Result<Taken, InboxError> {
+    let (origin, attempt, try_number, since, key, body, received_at, tenant) = row;
+    let key = DeliveryKey::from_signature(&key).ok_or_else(|| InboxError::new("a stored key is not 64 hex digits"))?;
+    let taken = Taken::new(
+        entry_id(&origin)?,
+        (attempt, try_number),
+        from_millis(since),
+        key,
+        Bytes::from(body),
+        from_millis(received_at),
+    );
+    Ok(taken.with_tenant(stored_tenant(&tenant)?))
 }
