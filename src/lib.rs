@@ -34,6 +34,11 @@
 //! - `delivery` (feature `delivery`): a `Handler` per event type, the
 //!   `Dispatcher` with duplicate suppression (`MemoryStore`, `RedisStore`)
 //!   and an opt-in `ReplayWindow`; nothing in it knows HTTP.
+//! - `tenant` (feature `delivery`): several FoxReach webhooks in one
+//!   receiver, each tenant's verifier found by a `SecretResolver` behind a
+//!   bounded `CachedResolver`.
+//! - [`observe`]: the metrics (feature `metrics`) and the span each
+//!   delivery's handler runs in.
 //! - `http` (feature `http`): checking an `http::HeaderMap`, the rejection
 //!   type with its statuses, the tower layer and `receiver` (`http::tower`,
 //!   feature `tower`), the axum extractors and `router` (`http::axum`,
@@ -50,7 +55,10 @@
 //! | `axum` | | the `FoxReachEvent` and `VerifiedBody` extractors; with `delivery`, a one-call `router` (implies `tower`) |
 //! | `tracing` | | rejections logged at debug level: status and reason, never bodies or secrets |
 //! | `delivery` | | handlers per event type, each run to its end on a Tokio task (`tokio`, `tokio-util`), duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
-//! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers (implies `delivery`) |
+//! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers, and `RedisInbox` (implies `delivery`) |
+//! | `sqlite` | | `SqliteInbox`, the durable inbox in one SQLite file (implies `delivery`) |
+//! | `cli` | | the `foxreach-webhooks` command-line tool (implies `sqlite` and `redis`) |
+//! | `metrics` | | counters, histograms and gauges through the `metrics` facade ([`observe`]) |
 //! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
 //!
 //! A user who only verifies compiles neither tower nor axum; the `tower`

@@ -24,6 +24,8 @@
 //! | body could not be read | `400 Bad Request` |
 //! | verified body is not JSON | `400 Bad Request` |
 //! | verified JSON without a string `event` | `422 Unprocessable Entity` |
+//! | (several webhooks) no such tenant | `404 Not Found` |
+//! | (several webhooks) the secret resolver failed | `503 Service Unavailable` |
 //!
 //! Events are parsed with [`Event::from_slice_lenient`](crate::Event::from_slice_lenient),
 //! so nothing else is refused: an event type this crate does not know
