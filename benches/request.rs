@@ -17,6 +17,9 @@
 //!   default `MemoryStore` (a claim and a completion per delivery);
 //! - (e') the same with a store of 1,000 deliveries, full and forgetting an
 //!   old delivery for each new one;
+//! - (t) `tenant_router` to one of 1,000 tenants, each with its own
+//!   secret, through a `CachedResolver` (a cache hit), then the same
+//!   dispatcher: the cost of serving several webhooks;
 //! - (f) the same router answering a duplicate of a processed delivery
 //!   (request built inside the timing).
 //!
@@ -41,8 +44,9 @@ use foxreach_webhooks::delivery::{
     Claim, Delivery, DeliveryKey, Dispatcher, Handled, Handler, MemoryStore, SeenStore, StoreError,
 };
 use foxreach_webhooks::event::ReplyReceived;
-use foxreach_webhooks::http::axum::{FoxReachEvent, router};
+use foxreach_webhooks::http::axum::{FoxReachEvent, router, tenant_router};
 use foxreach_webhooks::http::tower::VerifySignatureLayer;
+use foxreach_webhooks::tenant::{CachedResolver, Tenant};
 use foxreach_webhooks::{SIGNATURE_HEADER, Verifier, sign};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -132,7 +136,11 @@ async fn unverified(Json(value): Json<serde_json::Value>) -> StatusCode {
 }
 
 fn request(body: &Bytes, signature: &str) -> Request<Body> {
-    Request::post(PATH)
+    request_to(PATH, body, signature)
+}
+
+fn request_to(path: &str, body: &Bytes, signature: &str) -> Request<Body> {
+    Request::post(path)
         .header(header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature)
         .body(Body::from(body.clone()))
@@ -174,11 +182,19 @@ fn whole_request(c: &mut Criterion) {
     assert_eq!(status, StatusCode::NO_CONTENT, "the router processes the signed event");
 
     let forgetful = router(PATH, verifier.clone(), Dispatcher::new(Sink).seen_store(Forgetful));
+    let tenants: std::collections::HashMap<Tenant, Verifier> = (0..1_000)
+        .map(|n| {
+            (format!("tenant-{n}").parse().expect("a name"), Verifier::new(format!("{SECRET}{n}")).expect("a secret"))
+        })
+        .collect();
+    let tenanted =
+        tenant_router("/webhooks/foxreach/{tenant}", CachedResolver::new(tenants, 10_000), Dispatcher::new(Sink));
     let apps = vec![
         ("(b) FoxReachEvent alone", plain),
         ("(n) router, a store that remembers nothing", forgetful),
         ("(e) router: dispatcher + MemoryStore", dispatching.clone()),
         ("(e') router, MemoryStore of 1,000 (in cache)", dispatching_small),
+        ("(t) tenant_router, 1,000 tenants, cached", tenanted),
     ];
     let next = Cell::new(0u64);
     let fresh = || {
@@ -186,7 +202,20 @@ fn whole_request(c: &mut Criterion) {
         let body = numbered_event_1kib(next.get());
         request(&body, &sign(SECRET, &body))
     };
-    let mut contenders: Vec<_> = apps.into_iter().map(|(name, app)| sending(name, &runtime, app, fresh)).collect();
+    // To the tenants in turn, each request signed with its tenant's secret.
+    let fresh_tenant = || {
+        next.set(next.get() + 1);
+        let (body, tenant) = (numbered_event_1kib(next.get()), next.get() % 1_000);
+        let path = format!("/webhooks/foxreach/tenant-{tenant}");
+        request_to(&path, &body, &sign(format!("{SECRET}{tenant}"), &body))
+    };
+    let mut contenders: Vec<_> = apps
+        .into_iter()
+        .map(|(name, app)| match name.starts_with("(t)") {
+            true => sending(name, &runtime, app, Box::new(fresh_tenant) as Box<dyn FnMut() -> Request<Body>>),
+            false => sending(name, &runtime, app, Box::new(fresh)),
+        })
+        .collect();
     taking_turns(c, "request/1 KiB event, a new delivery each time", &mut contenders, 0, requests_per_turn());
 
     let mut group = c.benchmark_group("request/1 KiB event, a duplicate");
