@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox, Workers};
-use foxreach_webhooks::delivery::{Dispatcher, Handler, Receive};
+use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, Receive};
 use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::tenant_router;
 use foxreach_webhooks::observe;
@@ -24,6 +24,23 @@ const LEAD: &str = r#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z"
 
 struct Accept;
 impl Handler for Accept {}
+
+/// Logs a line of the application's own, inside the delivery's span.
+struct Logging;
+impl Handler for Logging {
+    async fn lead_updated(&self, _: foxreach_webhooks::event::LeadUpdated, _: Delivery<'_>) -> Handled {
+        tracing::info!("the application's own line");
+        Ok(())
+    }
+}
+
+/// The span around the handler's line, as the captured log shows it.
+async fn span_of_a_delivery() -> String {
+    let logs = support::logs::capture();
+    assert_eq!(send(Dispatcher::new(Logging), "acme", "acme").await, StatusCode::NO_CONTENT);
+    let text = logs.text();
+    text.lines().find(|line| line.contains("the application's own line")).expect("the handler logged").to_owned()
+}
 
 async fn send<R: Receive>(receiver: R, tenant: &str, secret: &str) -> StatusCode {
     let secrets =
@@ -51,7 +68,17 @@ fn tenants_are_labelled_only_once_asked_and_never_on_refusals() {
             "no tenant by default"
         );
 
+        let span = span_of_a_delivery().await;
+        assert!(
+            span.contains("foxreach.delivery{event_type=\"lead.updated\" key=") && !span.contains("tenant="),
+            "{span}"
+        );
+        recorded(&snapshotter);
+
         observe::label_tenants(true);
+        let span = span_of_a_delivery().await;
+        assert!(span.contains(" tenant=acme"), "{span}");
+        recorded(&snapshotter);
         assert_eq!(send(Dispatcher::new(Accept), "acme", "acme").await, StatusCode::NO_CONTENT);
         assert_eq!(send(Dispatcher::new(Accept), "umbrella", "acme").await, StatusCode::NOT_FOUND);
         assert_eq!(send(Dispatcher::new(Accept), "acme", "forged").await, StatusCode::UNAUTHORIZED);

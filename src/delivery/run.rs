@@ -271,7 +271,7 @@ pub(super) fn delivery_span(event_type: &'static str, key: &DeliveryKey, tenant:
         outcome = tracing::field::Empty,
     );
     if let Some(tenant) = observe::tenant_label(tenant) {
-        span.record("tenant", tenant);
+        span.record("tenant", tracing::field::display(tenant));
     }
     span
 }
