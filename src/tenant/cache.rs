@@ -28,6 +28,12 @@ pub const DEFAULT_UNKNOWN_TTL: Duration = Duration::from_secs(30);
 ///   [`unknown_ttl`](Self::unknown_ttl)), so that requests for made-up
 ///   names do not each reach the database.
 /// - A failed lookup is not remembered: the next delivery tries again.
+/// - Anyone can send requests to made-up tenant names, and each new name
+///   costs one lookup of the inner resolver (unauthenticated: nothing is
+///   verified before the secret is found). quick_cache's eviction favours
+///   entries used more than once, so such names do not push the real
+///   tenants out, but a resolver that is costly per call deserves a rate
+///   limit in front of the receiver.
 ///
 /// When a tenant's secret changes (a rotation begins or ends), call
 /// [`forget`](Self::forget) after the new secret is stored; a lookup that
