@@ -18,7 +18,8 @@ pub const DEFAULT_UNKNOWN_TTL: Duration = Duration::from_secs(30);
 /// A [`SecretResolver`] with a bounded cache in front (on
 /// [quick_cache](https://docs.rs/quick_cache)): each tenant is looked up
 /// once, then served from memory until it is evicted (the cache holds at
-/// most `capacity` tenants, the least recently used leaving first),
+/// most `capacity` tenants; quick_cache's scan-resistant S3-FIFO policy
+/// picks which leave, sparing those used more than once),
 /// [forgotten](Self::forget), or older than its
 /// [time to live](Self::time_to_live).
 ///
