@@ -34,7 +34,7 @@
 //! With feature `metrics`, `GET /metrics` answers the receiver's counters
 //! in Prometheus's text format (names and labels in the crate's `observe`
 //! module), and `GET /healthz` says whether the inbox answers: `200 ok`,
-//! or `503` with the reason when it does not.
+//! or `503` when it does not (the reason goes to the log: it may name the inbox's host).
 //!
 //! ```text
 //! cargo run --all-features --example receiver
@@ -162,7 +162,14 @@ fn observability<I: Inbox + Clone>(
                 };
                 match inbox.backlog().await {
                     Ok(_) => (StatusCode::OK, "ok: the inbox answers".to_owned()),
-                    Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("the inbox does not answer: {error}")),
+                    // The error may name the inbox's host: logged, not answered.
+                    Err(error) => {
+                        tracing::error!(%error, "health check: the inbox does not answer");
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the inbox does not answer (see the receiver's log)".to_owned(),
+                        )
+                    }
                 }
             }),
         )

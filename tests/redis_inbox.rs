@@ -56,16 +56,18 @@ async fn append_take_settle_and_duplicates() {
 async fn the_tenant_is_kept_and_the_backlog_knows_the_oldest_open_entry() {
     let server = RedisServer::start();
     let inbox = server.inbox().await;
+    let millis = |at: SystemTime| at.duration_since(SystemTime::UNIX_EPOCH).expect("after 1970").as_millis();
     let mut acme = entry(1);
     acme.tenant = Some("acme".parse().expect("a name"));
-    let arrived = acme.received_at;
+    acme.received_at = SystemTime::now() - Duration::from_secs(60);
+    let arrived = millis(acme.received_at);
     inbox.append(acme).await.expect("appends");
     inbox.append(entry(2)).await.expect("appends");
     let backlog = inbox.backlog().await.expect("a backlog");
     assert_eq!((backlog.pending, backlog.taken, backlog.dead), (2, 0, 0));
-    let oldest = backlog.oldest_open.expect("two are open");
-    assert!(arrived.duration_since(oldest).unwrap_or_default() < Duration::from_millis(1), "{oldest:?}");
+    assert_eq!(backlog.oldest_open.map(millis), Some(arrived), "the older of the two, to the millisecond");
     let taken = inbox.take(10, Duration::from_secs(30)).await.expect("takes");
+    assert_eq!(inbox.backlog().await.expect("a backlog").oldest_open.map(millis), Some(arrived), "taken is open");
     let tenants: Vec<_> = taken.iter().map(|entry| entry.tenant.as_ref().map(|tenant| tenant.as_str())).collect();
     assert_eq!(tenants, [Some("acme"), None]);
     let listed = inbox.list(None, None, 10).await.expect("lists");
@@ -76,8 +78,19 @@ async fn the_tenant_is_kept_and_the_backlog_knows_the_oldest_open_entry() {
         .expect("settles");
     let backlog = inbox.backlog().await.expect("a backlog");
     assert_eq!((backlog.pending, backlog.taken, backlog.dead, backlog.oldest_open), (0, 0, 1, None));
+    let replayed_at = millis(SystemTime::now());
     assert_eq!(inbox.replay(foxreach_webhooks::delivery::inbox::Replay::AllDead).await.expect("replays"), 1);
-    assert!(inbox.backlog().await.expect("a backlog").oldest_open.is_some(), "a replayed entry is open again");
+    let oldest = inbox.backlog().await.expect("a backlog").oldest_open.map(millis).expect("open again");
+    assert!(oldest >= replayed_at, "its schedule began at the replay: {oldest} < {replayed_at}");
+
+    // An entry whose hash is gone (evicted, deleted by hand) stops counting.
+    let client = redis::Client::open(server.url()).expect("a URL");
+    let mut connection = client.get_multiplexed_async_connection().await.expect("connects");
+    let hashes: Vec<String> = redis::cmd("KEYS").arg("*e:*").query_async(&mut connection).await.expect("keys");
+    for hash in hashes {
+        let () = redis::cmd("DEL").arg(hash).query_async(&mut connection).await.expect("deletes");
+    }
+    assert_eq!(inbox.backlog().await.expect("a backlog").oldest_open, None, "no entry is left open");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox, Workers};
+use foxreach_webhooks::delivery::inbox::{Backlog, Inbox, SqliteInbox, Workers};
 use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, Receive};
 use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::tenant_router;
@@ -106,17 +106,22 @@ fn the_workers_set_the_inbox_gauges() {
         assert_eq!(send(inbox.clone(), "acme", "acme").await, StatusCode::ACCEPTED);
         tokio::time::sleep(Duration::from_millis(1_100)).await;
 
-        observe::backlog(&inbox.backlog().await.expect("a backlog"));
-        let before = gauges(&snapshotter);
-        assert_eq!(before["foxreach_webhooks_inbox_entries{state=pending}"], 1.0);
-        assert_eq!(before["foxreach_webhooks_inbox_entries{state=dead}"], 0.0);
-        let age = before["foxreach_webhooks_inbox_oldest_open_age_seconds{}"];
-        assert!((1.0..60.0).contains(&age), "waited about a second: {age}");
-
-        // The workers record at their start, then every 15 seconds.
+        // The workers set the gauges as they start (the entry still
+        // pending), then every 15 seconds. Reading a gauge here resets it
+        // to 0, so each value read was written since the last read.
         let workers = Workers::new(Accept, inbox.clone());
         workers.run(tokio::time::sleep(Duration::from_millis(500)), Duration::from_secs(1)).await;
+        let first = gauges(&snapshotter);
+        assert_eq!(first["foxreach_webhooks_inbox_entries{state=pending}"], 1.0);
+        assert_eq!(first["foxreach_webhooks_inbox_entries{state=dead}"], 0.0);
+        let age = first["foxreach_webhooks_inbox_oldest_open_age_seconds{}"];
+        assert!((1.0..60.0).contains(&age), "waited about a second: {age}");
         assert_eq!(inbox.backlog().await.expect("a backlog").pending, 0, "processed");
+
+        // Values the workers must overwrite: nothing is open any more.
+        let mut stale = Backlog::default();
+        (stale.pending, stale.oldest_open) = (7, Some(std::time::SystemTime::now() - Duration::from_secs(9)));
+        observe::backlog(&stale);
         let workers = Workers::new(Accept, inbox.clone());
         workers.run(tokio::time::sleep(Duration::from_millis(100)), Duration::from_secs(1)).await;
         let after = gauges(&snapshotter);

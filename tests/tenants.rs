@@ -8,7 +8,7 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,10 +19,11 @@ use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::tenant_router;
 use foxreach_webhooks::http::test_util::signed;
 use foxreach_webhooks::http::tower::tenant_receiver;
-use foxreach_webhooks::tenant::{CachedResolver, SecretResolver, Tenant, from_fn};
+use foxreach_webhooks::tenant::{SecretResolver, Tenant, from_fn};
 use foxreach_webhooks::{SIGNATURE_HEADER, Verifier, sign};
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use support::resolvers::{VaultDown, counting, tenant};
 use tower::ServiceExt;
 
 const ROUTE: &str = "/webhooks/foxreach/{tenant}";
@@ -33,10 +34,6 @@ fn lead(id: &str) -> String {
 
 fn url(tenant: &str) -> String {
     format!("/webhooks/foxreach/{tenant}")
-}
-
-fn tenant(name: &str) -> Tenant {
-    name.parse().expect("a tenant name")
 }
 
 /// Each tenant's secret; `shared` gives both tenants one secret.
@@ -163,18 +160,6 @@ async fn a_tenant_being_rotated_takes_both_secrets_and_one_delivery_once() {
     }
 }
 
-/// A resolver error whose text must never reach an answer.
-#[derive(Debug)]
-struct VaultDown;
-
-impl std::fmt::Display for VaultDown {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("vault at 10.0.0.7 refused token s.hunter2")
-    }
-}
-
-impl std::error::Error for VaultDown {}
-
 #[tokio::test]
 async fn a_failing_resolver_gets_a_retry_and_its_error_is_never_answered() {
     let logs = support::logs::capture();
@@ -221,114 +206,6 @@ async fn the_inbox_keeps_each_delivery_with_its_tenant_and_workers_tell_the_hand
     std::fs::remove_dir_all(&folder).expect("cleans up");
 }
 
-/// A resolver that counts its lookups, taking `delay` over each.
-#[derive(Clone)]
-struct Counting {
-    lookups: Arc<AtomicUsize>,
-    delay: Duration,
-}
-
-impl SecretResolver for Counting {
-    type Error = std::convert::Infallible;
-
-    async fn resolve(&self, tenant: &Tenant) -> Result<Option<Verifier>, Self::Error> {
-        self.lookups.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(self.delay).await;
-        Ok(tenant.as_str().starts_with("t-").then(|| Verifier::new(tenant.as_str()).expect("a secret")))
-    }
-}
-
-fn counting(delay: Duration) -> (Counting, Arc<AtomicUsize>) {
-    let lookups = Arc::new(AtomicUsize::new(0));
-    (Counting { lookups: Arc::clone(&lookups), delay }, lookups)
-}
-
-#[tokio::test]
-async fn the_cache_is_bounded_looks_each_tenant_up_once_and_forgets_when_told() {
-    let (inner, lookups) = counting(Duration::ZERO);
-    let cache = CachedResolver::new(inner, 8);
-    for round in 0..3 {
-        assert!(cache.resolve(&tenant("t-steady")).await.expect("resolves").is_some());
-        assert_eq!(lookups.load(Ordering::SeqCst), 1, "round {round}: cached");
-    }
-    for i in 0..100 {
-        let _ = cache.resolve(&tenant(&format!("t-{i}"))).await;
-        assert!(cache.len() <= cache.capacity(), "{} cached, bound {}", cache.len(), cache.capacity());
-    }
-    assert_eq!(lookups.load(Ordering::SeqCst), 101);
-
-    let rotated = tenant("t-rotated");
-    cache.resolve(&rotated).await.expect("resolves");
-    cache.resolve(&rotated).await.expect("resolves");
-    assert_eq!(lookups.load(Ordering::SeqCst), 102);
-    cache.forget(&rotated);
-    cache.resolve(&rotated).await.expect("resolves");
-    assert_eq!(lookups.load(Ordering::SeqCst), 103, "looked up again once forgotten");
-}
-
-#[tokio::test]
-async fn unknown_tenants_are_remembered_briefly_and_failures_not_at_all() {
-    let (inner, lookups) = counting(Duration::ZERO);
-    let cache = CachedResolver::new(inner.clone(), 8);
-    for _ in 0..3 {
-        assert!(cache.resolve(&tenant("umbrella")).await.expect("resolves").is_none());
-    }
-    assert_eq!(lookups.load(Ordering::SeqCst), 1, "unknown, remembered for DEFAULT_UNKNOWN_TTL");
-
-    let (inner, lookups) = counting(Duration::ZERO);
-    let short = CachedResolver::new(inner, 8).unknown_ttl(Duration::from_millis(50));
-    short.resolve(&tenant("umbrella")).await.expect("resolves");
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    short.resolve(&tenant("umbrella")).await.expect("resolves");
-    assert_eq!(lookups.load(Ordering::SeqCst), 2, "looked up again after its time");
-
-    let failures = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&failures);
-    let failing = CachedResolver::new(
-        from_fn(move |_: Tenant| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            async { Err::<Option<Verifier>, _>(VaultDown) }
-        }),
-        8,
-    );
-    for _ in 0..3 {
-        assert!(failing.resolve(&tenant("acme")).await.is_err());
-    }
-    assert_eq!(failures.load(Ordering::SeqCst), 3, "a failure is never cached");
-    assert!(failing.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_deliveries_for_one_tenant_wait_for_one_lookup() {
-    let (inner, lookups) = counting(Duration::from_millis(100));
-    let cache = Arc::new(CachedResolver::new(inner, 8));
-    let lookups_at_once: Vec<_> = (0..16)
-        .map(|_| {
-            let cache = Arc::clone(&cache);
-            tokio::spawn(async move { cache.resolve(&tenant("t-busy")).await.expect("resolves").is_some() })
-        })
-        .collect();
-    for lookup in lookups_at_once {
-        assert!(lookup.await.expect("no panic"));
-    }
-    assert_eq!(lookups.load(Ordering::SeqCst), 1);
-}
-
-#[tokio::test]
-async fn a_lookup_running_when_the_tenant_is_forgotten_is_not_cached() {
-    let (inner, lookups) = counting(Duration::from_millis(100));
-    let cache = Arc::new(CachedResolver::new(inner, 8));
-    let running = {
-        let cache = Arc::clone(&cache);
-        tokio::spawn(async move { cache.resolve(&tenant("t-changing")).await })
-    };
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    cache.forget(&tenant("t-changing"));
-    running.await.expect("no panic").expect("resolves");
-    cache.resolve(&tenant("t-changing")).await.expect("resolves");
-    assert_eq!(lookups.load(Ordering::SeqCst), 2, "the answer from before `forget` was not kept");
-}
-
 #[test]
 #[should_panic(expected = "{tenant}")]
 fn a_tenant_router_without_a_tenant_in_its_path_is_a_mistake_found_at_start_up() {
@@ -348,4 +225,49 @@ async fn the_tower_receiver_reads_the_tenant_where_it_is_told() {
     assert_eq!(service.clone().oneshot(request).await.expect("infallible").status(), StatusCode::NO_CONTENT);
     let wrong_place = signed(&Verifier::new("acme-secret").expect("a secret"), "/hooks/foxreach/acme", body);
     assert_eq!(service.oneshot(wrong_place).await.expect("infallible").status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn what_cannot_verify_is_refused_before_any_lookup() {
+    let (inner, lookups) = counting(Duration::ZERO);
+    let dispatcher = Dispatcher::new(Arc::new(Seen::default()));
+    for through_router in [true, false] {
+        for name in [".hidden", "a%20b", "acm%65", "%FF", "t-%2e"] {
+            let (status, _) = send(through_router, &inner, &dispatcher, signed_with("t-x", name, &lead("p"))).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{name}: a percent-escape never names a tenant");
+        }
+        let mut unsigned = signed_with("t-x", "t-x", &lead("u"));
+        unsigned.headers_mut().remove(SIGNATURE_HEADER);
+        assert_eq!(send(through_router, &inner, &dispatcher, unsigned).await.0, StatusCode::UNAUTHORIZED);
+        let mut malformed = signed_with("t-x", "t-x", &lead("m"));
+        malformed.headers_mut().insert(SIGNATURE_HEADER, "sha256=00".parse().expect("a value"));
+        assert_eq!(send(through_router, &inner, &dispatcher, malformed).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(lookups.load(Ordering::SeqCst), 0, "no request above reached the resolver");
+}
+
+#[test]
+fn a_tenants_key_is_fixed_by_its_name_and_the_delivery() {
+    use foxreach_webhooks::delivery::DeliveryKey;
+    let key = DeliveryKey::new([7; 32]);
+    // Kept keys depend on it: a change would make retries across an upgrade
+    // run again. SHA-256 of the label, the name's length (8 bytes, big
+    // endian), the name and the key, as `sha256sum` computes it.
+    const ACME_KEY: &str = "015071919f4f9dd9ea93e86d298277b7635fd558a47ee67b2f118780b0a98c08";
+    assert_eq!(key.for_tenant(&tenant("acme")).to_hex(), ACME_KEY);
+    assert_ne!(key.for_tenant(&tenant("acme")), key.for_tenant(&tenant("acme2")));
+    assert_ne!(key.for_tenant(&tenant("acme")), key);
+}
+
+#[tokio::test]
+async fn a_resolver_that_does_not_answer_in_time_gets_a_retry() {
+    let (slow, _) = counting(Duration::from_secs(3));
+    let dispatcher = Dispatcher::new(Arc::new(Seen::default()));
+    let started = std::time::Instant::now();
+    let (status, body) = send(true, &slow, &dispatcher, signed_with("t-slow", "t-slow", &lead("s"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(started.elapsed() < Duration::from_secs(3), "cut at RESOLVE_TIMEOUT, not the resolver's 3 s");
+    let service = tenant_receiver(slow, dispatcher).resolve_timeout(Duration::from_millis(50));
+    let response = service.oneshot(signed_with("t-slow", "t-slow", &lead("s"))).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }

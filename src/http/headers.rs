@@ -48,6 +48,23 @@ impl Verifier {
     }
 }
 
+/// Refuses, before any secret is known, what verification would refuse
+/// whatever the secret: a signature header missing, repeated, or not 64 hex
+/// digits. A receiver of several webhooks checks it before it looks the
+/// tenant's secret up, so that a request that cannot verify costs no lookup.
+#[cfg(all(feature = "delivery", feature = "tower"))]
+pub(crate) fn check_signature_shape(headers: &HeaderMap) -> Result<(), VerifyError> {
+    use crate::signature::hex::{MAC_HEX_LEN, is_hex};
+    let value = signature_value(headers)?.as_bytes();
+    if value.is_empty() {
+        return Err(VerifyError::Missing);
+    }
+    match <&[u8; MAC_HEX_LEN]>::try_from(value) {
+        Ok(digits) if is_hex(digits) => Ok(()),
+        _ => Err(VerifyError::Malformed { length: value.len(), shape: SignatureShape::of(value) }),
+    }
+}
+
 /// The one `X-Webhook-Signature` value of `headers`.
 fn signature_value(headers: &HeaderMap) -> Result<&HeaderValue, VerifyError> {
     let mut values = headers.get_all(SIGNATURE).iter();

@@ -27,7 +27,11 @@
 //!
 //! [`Workers::run`](crate::delivery::inbox::Workers::run) sets the gauges
 //! every 15 seconds; [`backlog`] sets them from a [`Backlog`](crate::delivery::inbox::Backlog)
-//! the application asked for (before a scrape, say).
+//! the application asked for (before a scrape, say). They describe the
+//! whole inbox, so every process sharing one (Redis) reports the same
+//! values: aggregate them with `max`, not `sum`. When the inbox cannot be
+//! read they keep their last values; `foxreach_webhooks_deliveries_total`
+//! with `outcome="inbox_unavailable"` shows the failure.
 //!
 //! **Tenants.** A receiver of several webhooks ([`crate::tenant`]) records
 //! no tenant: each would be a series of its own. After
@@ -40,8 +44,10 @@
 //!
 //! Each handler runs inside a `foxreach.delivery` span (target
 //! `foxreach_webhooks`, info level) with fields `event_type`, `key` (the
-//! delivery key's fingerprint), `outcome` once it ends, `entry` and
-//! `attempt` on an inbox's workers, and `tenant` if opted in; the
+//! delivery key's fingerprint), `entry` and `attempt` on an inbox's
+//! workers, `tenant` if opted in, and `outcome` once it ends: in the
+//! request, the `outcome` labels above (`processed`, `failed_retryable`,
+//! `panicked`, ...); on the workers, `done`, `retry` or `dead_letter`. The
 //! application's own spans and logs nest inside it.
 
 #[cfg(feature = "delivery")]

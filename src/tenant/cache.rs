@@ -24,7 +24,14 @@ pub const DEFAULT_UNKNOWN_TTL: Duration = Duration::from_secs(30);
 /// [time to live](Self::time_to_live).
 ///
 /// - Concurrent deliveries for a tenant that is not cached wait for one
-///   lookup, not one each.
+///   lookup, not one each. If it fails, the next waiter looks it up in
+///   turn (the receivers cut each request's lookup at
+///   [`RESOLVE_TIMEOUT`](super::RESOLVE_TIMEOUT), so none waits longer).
+/// - A found tenant whose [time to live](Self::time_to_live) ended is
+///   looked up again (by each delivery that finds it expired, until one
+///   lookup succeeds); while that fails, the verifier found before goes on
+///   being used, with a warning, so that a vault that is down does not stop
+///   a tenant whose secret was known.
 /// - An unknown tenant is remembered too, for [`DEFAULT_UNKNOWN_TTL`] (see
 ///   [`unknown_ttl`](Self::unknown_ttl)), so that requests for made-up
 ///   names do not each reach the database.
@@ -37,9 +44,10 @@ pub const DEFAULT_UNKNOWN_TTL: Duration = Duration::from_secs(30);
 ///   limit in front of the receiver.
 ///
 /// When a tenant's secret changes (a rotation begins or ends), call
-/// [`forget`](Self::forget) after the new secret is stored; a lookup that
-/// was already running when `forget` was called is not cached, so it
-/// cannot bring the old secret back.
+/// [`forget`](Self::forget) after the new secret is stored; a lookup of any
+/// tenant that was already running when `forget` was called is not cached,
+/// so it cannot bring the old secret back. The bound is approximate:
+/// quick_cache splits it between shards, rounding each share up.
 ///
 /// # Example
 ///
@@ -149,9 +157,20 @@ impl<R> CachedResolver<R> {
         &self.inner
     }
 
+    /// Until when an answer may be used: `None` for ever (also for a time
+    /// to live too long for the clock).
     fn until(&self, found: bool, now: Instant) -> Option<Instant> {
         let ttl = if found { self.time_to_live } else { Some(self.unknown_ttl) };
-        ttl.map(|ttl| now.checked_add(ttl).unwrap_or(now))
+        ttl.and_then(|ttl| now.checked_add(ttl))
+    }
+
+    /// What to keep of a lookup's answer, unless it is stale already
+    /// (an unknown TTL of zero) or a `forget` came since `forgets` was read.
+    fn to_keep(&self, verifier: &Option<Verifier>, forgets: u64) -> Option<Cached> {
+        let now = Instant::now();
+        let until = self.until(verifier.is_some(), now);
+        let fresh = until.is_none_or(|until| until > now);
+        (fresh && self.forgets.load(Ordering::Acquire) == forgets).then(|| Cached { verifier: verifier.clone(), until })
     }
 }
 
@@ -159,28 +178,49 @@ impl<R: SecretResolver> SecretResolver for CachedResolver<R> {
     type Error = R::Error;
 
     async fn resolve(&self, tenant: &Tenant) -> Result<Option<Verifier>, R::Error> {
-        loop {
-            match self.cache.get_value_or_guard_async(tenant).await {
-                Ok(cached) if cached.is_fresh(Instant::now()) => return Ok(cached.verifier),
-                // Expired: removed (unless another delivery refreshed it
-                // meanwhile), then looked up like a miss.
-                Ok(_) => {
-                    self.cache.remove_if(tenant, |cached| !cached.is_fresh(Instant::now()));
+        let forgets = self.forgets.load(Ordering::Acquire);
+        match self.cache.get_value_or_guard_async(tenant).await {
+            Ok(cached) if cached.is_fresh(Instant::now()) => Ok(cached.verifier),
+            Ok(stale) => self.refresh(tenant, stale, forgets).await,
+            // A miss: this delivery looks it up while the others with the
+            // same tenant wait. If the lookup fails (or its answer is not
+            // kept), the guard is dropped and the next waiter looks it up.
+            Err(guard) => {
+                let verifier = self.inner.resolve(tenant).await?;
+                if let Some(kept) = self.to_keep(&verifier, forgets) {
+                    let _ = guard.insert(kept);
                 }
-                // A miss: this delivery looks it up while the others with
-                // the same tenant wait. If the lookup fails, the guard is
-                // dropped and one of them tries in turn.
-                Err(guard) => {
-                    let forgets = self.forgets.load(Ordering::Acquire);
-                    let verifier = self.inner.resolve(tenant).await?;
-                    let until = self.until(verifier.is_some(), Instant::now());
-                    let remember = until.is_none_or(|until| until > Instant::now());
-                    if remember && self.forgets.load(Ordering::Acquire) == forgets {
-                        let _ = guard.insert(Cached { verifier: verifier.clone(), until });
-                    }
-                    return Ok(verifier);
-                }
+                Ok(verifier)
             }
+        }
+    }
+}
+
+impl<R: SecretResolver> CachedResolver<R> {
+    /// Looks an expired answer up again, keeping the new one. While the
+    /// lookup fails, a verifier found before goes on being used (logged):
+    /// a vault that is down does not stop a tenant whose secret was known.
+    async fn refresh(&self, tenant: &Tenant, stale: Cached, forgets: u64) -> Result<Option<Verifier>, R::Error> {
+        match self.inner.resolve(tenant).await {
+            Ok(verifier) => {
+                match self.to_keep(&verifier, forgets) {
+                    Some(kept) => self.cache.insert(tenant.clone(), kept),
+                    None => drop(self.cache.remove_if(tenant, |cached| !cached.is_fresh(Instant::now()))),
+                }
+                Ok(verifier)
+            }
+            Err(error) => match stale.verifier {
+                Some(verifier) => {
+                    tracing::warn!(
+                        target: "foxreach_webhooks::tenant",
+                        %tenant,
+                        %error,
+                        "the secret resolver failed; the verifier found before goes on being used",
+                    );
+                    Ok(Some(verifier))
+                }
+                None => Err(error),
+            },
         }
     }
 }

@@ -15,15 +15,19 @@
 //! resolver instead of one verifier. For each request they:
 //!
 //! 1. take the tenant from the path; a name that is not a valid [`Tenant`]
-//!    is answered `404 Not Found`;
-//! 2. resolve its verifier: an unknown tenant (`Ok(None)`) is answered
-//!    `404 Not Found`, a resolver that fails `503 Service Unavailable` with
+//!    (a percent-escape included) is answered `404 Not Found`;
+//! 2. refuse what cannot verify whatever the secret, before any lookup: a
+//!    body over the limit (`413`), a signature missing or not 64 hex digits
+//!    (`401`);
+//! 3. resolve its verifier: an unknown tenant (`Ok(None)`) is answered
+//!    `404 Not Found`, a resolver that fails or takes longer than
+//!    [`RESOLVE_TIMEOUT`] `503 Service Unavailable` with
 //!    `Retry-After` (the error is logged, never answered). FoxReach retries
 //!    both after 1, 5 and 30 minutes, so a secret store that is down for
 //!    less than that loses nothing, and a webhook pointing at a tenant the
 //!    application deleted fails until FoxReach marks it unhealthy;
-//! 3. verify the body with it (`401` if another tenant's secret signed it);
-//! 4. hand the delivery to the dispatcher or inbox with the tenant: its
+//! 4. verify the body with it (`401` if another tenant's secret signed it);
+//! 5. hand the delivery to the dispatcher or inbox with the tenant: its
 //!    [`DeliveryKey`](crate::delivery::DeliveryKey) is scoped to the tenant
 //!    ([`DeliveryKey::for_tenant`](crate::delivery::DeliveryKey::for_tenant)),
 //!    so one tenant's delivery never suppresses another's, and the handler
@@ -32,6 +36,15 @@
 //! Metrics and spans carry no tenant unless the application opts in with
 //! [`observe::label_tenants`](crate::observe::label_tenants): each tenant
 //! is a series of its own.
+//!
+//! Keys are scoped by tenant, so moving a webhook from the single-webhook
+//! receivers to these, or renaming its tenant, changes its deliveries'
+//! keys: a copy processed before that deploy and retried by FoxReach after
+//! it would run again. Deploy such a change when nothing is being retried
+//! (FoxReach's retries end 36 minutes after a first failure), as the last
+//! step of a secret rotation asks ([`DeliveryKey`](crate::delivery::DeliveryKey)).
+//! A `404` for an unknown tenant beside a `401` for a known one tells
+//! anyone which names exist: use opaque ids in URLs if names are private.
 
 mod cache;
 mod resolver;
@@ -44,6 +57,12 @@ pub use resolver::{FnResolver, SecretResolver, from_fn};
 
 /// The longest tenant name, in bytes.
 pub const MAX_TENANT_LEN: usize = 128;
+
+/// How long the receivers wait for a [`SecretResolver`] by default before
+/// answering `503` (FoxReach retries): 1 second. The lookup comes before
+/// the dispatcher's answer budget (4 seconds), so that the two stay within
+/// the 5 seconds FoxReach waits for an answer.
+pub const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The application's name for one of its FoxReach webhooks: 1 to
 /// [`MAX_TENANT_LEN`] ASCII letters, digits, `-`, `_` or `.`, starting with a
@@ -74,6 +93,13 @@ impl Tenant {
             return Err(InvalidTenant { len: name.len() });
         }
         Ok(Self(Arc::from(name)))
+    }
+
+    /// A name an inbox kept, taken as it is: this crate wrote it from a
+    /// valid `Tenant`, and reading it back must not fail an entry (or a
+    /// whole batch) if the rules ever change.
+    pub(crate) fn stored(name: &str) -> Self {
+        Self(Arc::from(name))
     }
 
     /// The name.

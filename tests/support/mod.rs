@@ -5,6 +5,8 @@
 pub(crate) mod logs;
 #[cfg(feature = "metrics")]
 pub(crate) mod recorder;
+#[cfg(feature = "delivery")]
+pub(crate) mod resolvers;
 
 use std::convert::Infallible;
 use std::pin::Pin;

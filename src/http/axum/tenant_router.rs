@@ -2,14 +2,15 @@ use std::sync::Arc;
 
 use ::axum::RequestExt;
 use ::axum::Router;
+use ::axum::extract::rejection::RawPathParamsRejection;
 use ::axum::extract::{RawPathParams, Request, State};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 
 use crate::delivery::Receive;
 use crate::http::DEFAULT_BODY_LIMIT;
-use crate::http::tenant::receive;
-use crate::tenant::SecretResolver;
+use crate::http::tenant::{Limits, receive};
+use crate::tenant::{RESOLVE_TIMEOUT, SecretResolver};
 
 /// A FoxReach receiver of several webhooks as an axum [`Router`]: `POST
 /// path` takes the tenant from the path parameter `{tenant}`, finds its
@@ -20,10 +21,15 @@ use crate::tenant::SecretResolver;
 ///
 /// Answers as [`router`](super::router) does, and also `404` for a tenant
 /// the resolver does not know (or a name that is not a
-/// [`Tenant`](crate::tenant::Tenant)) and `503` with `Retry-After` when the
-/// resolver fails; see [`crate::tenant`] for the whole sequence. Bodies are
-/// capped at [`DEFAULT_BODY_LIMIT`] (1 MiB), and axum's `DefaultBodyLimit`
-/// lowers that if set.
+/// [`Tenant`](crate::tenant::Tenant)), and `503` with `Retry-After` when the
+/// resolver fails or takes longer than [`RESOLVE_TIMEOUT`] (1 s); see
+/// [`crate::tenant`] for the whole sequence. A path with a percent-escape
+/// names no tenant (`404`), as with the tower receiver, so that two
+/// spellings never name one tenant. Bodies are capped at
+/// [`DEFAULT_BODY_LIMIT`] (1 MiB), and axum's `DefaultBodyLimit` lowers
+/// that if set. For another lookup timeout or body limit, mount
+/// [`tenant_receiver`](crate::http::tower::tenant_receiver) with
+/// `Router::route_service`.
 ///
 /// # Panics
 ///
@@ -72,10 +78,14 @@ struct TenantState<Res, R> {
 
 async fn receive_for_tenant<Res: SecretResolver, R: Receive>(
     State(state): State<Arc<TenantState<Res, R>>>,
-    params: RawPathParams,
+    params: Result<RawPathParams, RawPathParamsRejection>,
     request: Request,
 ) -> Response {
-    let tenant = params.iter().find_map(|(name, value)| (name == "tenant").then_some(value));
+    // axum decodes percent-escapes in parameters; a tenant name has none.
+    let params = params.ok().filter(|_| !request.uri().path().contains('%'));
+    let tenant =
+        params.as_ref().and_then(|params| params.iter().find_map(|(name, value)| (name == "tenant").then_some(value)));
     let (parts, body) = request.with_limited_body().into_parts();
-    receive(&state.resolver, &state.receiver, tenant, &parts, body, DEFAULT_BODY_LIMIT).await.into_response()
+    let limits = Limits { body: DEFAULT_BODY_LIMIT, resolve: RESOLVE_TIMEOUT };
+    receive(&state.resolver, &state.receiver, tenant, &parts, body, limits).await.into_response()
 }

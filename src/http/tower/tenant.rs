@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use ::http::request::Parts;
 use ::http::{Request, Response};
@@ -12,9 +13,9 @@ use tower_service::Service;
 
 use crate::delivery::Receive;
 use crate::http::rejection::BoxError;
-use crate::http::tenant::receive;
+use crate::http::tenant::{Limits, receive};
 use crate::http::{DEFAULT_BODY_LIMIT, FullBody};
-use crate::tenant::SecretResolver;
+use crate::tenant::{RESOLVE_TIMEOUT, SecretResolver};
 
 /// Where a [`TenantReceiver`] reads the tenant's name in a request.
 pub type TenantFrom = fn(&Parts) -> Option<&str>;
@@ -29,8 +30,10 @@ pub type TenantFrom = fn(&Parts) -> Option<&str>;
 /// tenant `acme`) unless [`tenant_from`](TenantReceiver::tenant_from) says
 /// otherwise. Answers as [`receiver`](super::receiver) does, and also `404`
 /// for a tenant the resolver does not know (or a name that is not a
-/// [`Tenant`](crate::tenant::Tenant)) and `503` with `Retry-After` when the
-/// resolver fails; see [`crate::tenant`]. It answers every request it gets,
+/// [`Tenant`](crate::tenant::Tenant), percent-escapes included) and `503`
+/// with `Retry-After` when the resolver fails or takes longer than
+/// [`resolve_timeout`](TenantReceiver::resolve_timeout); see
+/// [`crate::tenant`]. It answers every request it gets,
 /// whatever its method, so route only FoxReach's `POST`s to it.
 ///
 /// # Example
@@ -57,7 +60,7 @@ pub fn tenant_receiver<Res: SecretResolver, R: Receive>(resolver: Res, receiver:
     TenantReceiver {
         shared: Arc::new(Shared { resolver, receiver }),
         tenant_from: last_segment,
-        body_limit: DEFAULT_BODY_LIMIT,
+        limits: Limits { body: DEFAULT_BODY_LIMIT, resolve: RESOLVE_TIMEOUT },
     }
 }
 
@@ -66,7 +69,7 @@ pub fn tenant_receiver<Res: SecretResolver, R: Receive>(resolver: Res, receiver:
 pub struct TenantReceiver<Res, R> {
     shared: Arc<Shared<Res, R>>,
     tenant_from: TenantFrom,
-    body_limit: usize,
+    limits: Limits,
 }
 
 struct Shared<Res, R> {
@@ -89,7 +92,17 @@ impl<Res, R> TenantReceiver<Res, R> {
     /// [`DEFAULT_BODY_LIMIT`] (1 MiB) by default.
     #[must_use]
     pub fn body_limit(mut self, limit: usize) -> Self {
-        self.body_limit = limit;
+        self.limits.body = limit;
+        self
+    }
+
+    /// Answers `503` (FoxReach retries) when the resolver has not answered
+    /// within `timeout`; [`RESOLVE_TIMEOUT`] (1 s) by default. The lookup
+    /// comes before the dispatcher's answer budget: keep the two within the
+    /// 5 seconds FoxReach waits.
+    #[must_use]
+    pub fn resolve_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.resolve = timeout;
         self
     }
 
@@ -111,13 +124,13 @@ fn last_segment(parts: &Parts) -> Option<&str> {
 
 impl<Res, R> Clone for TenantReceiver<Res, R> {
     fn clone(&self) -> Self {
-        Self { shared: Arc::clone(&self.shared), tenant_from: self.tenant_from, body_limit: self.body_limit }
+        Self { shared: Arc::clone(&self.shared), tenant_from: self.tenant_from, limits: self.limits }
     }
 }
 
 impl<Res, R> fmt::Debug for TenantReceiver<Res, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TenantReceiver").field("body_limit", &self.body_limit).finish_non_exhaustive()
+        f.debug_struct("TenantReceiver").field("limits", &self.limits).finish_non_exhaustive()
     }
 }
 
@@ -139,10 +152,10 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (parts, body) = request.into_parts();
-        let (shared, tenant_from, limit) = (Arc::clone(&self.shared), self.tenant_from, self.body_limit);
+        let (shared, tenant_from, limits) = (Arc::clone(&self.shared), self.tenant_from, self.limits);
         Box::pin(async move {
             let tenant = tenant_from(&parts);
-            Ok(receive(&shared.resolver, &shared.receiver, tenant, &parts, body, limit).await)
+            Ok(receive(&shared.resolver, &shared.receiver, tenant, &parts, body, limits).await)
         })
     }
 }

@@ -22,11 +22,8 @@ pub(super) fn from_millis(at: u64) -> SystemTime {
 pub(super) type TakenRow = (String, u32, u32, u64, String, Vec<u8>, u64, String);
 
 /// A tenant as the scripts keep it: `-` for none, or `=` then the name.
-pub(super) fn stored_tenant(value: &str) -> Result<Option<Tenant>, InboxError> {
-    match value.strip_prefix('=') {
-        None => Ok(None),
-        Some(name) => Tenant::new(name).map(Some).map_err(InboxError::new),
-    }
+pub(super) fn stored_tenant(value: &str) -> Option<Tenant> {
+    value.strip_prefix('=').map(Tenant::stored)
 }
 
 /// An entry's number, as the scripts return it.
@@ -66,7 +63,7 @@ pub(super) fn entry_from(row: &[String], body: Option<Bytes>) -> Result<Entry, I
         key,
         event_type: text("event_type"),
         timestamp: text("timestamp"),
-        tenant: stored_tenant(field("tenant").unwrap_or("-"))?,
+        tenant: stored_tenant(field("tenant").unwrap_or("-")),
         received_at: from_millis(number("received_at").unwrap_or(0)),
         attempts: u32::try_from(number("attempts").unwrap_or(0)).unwrap_or(u32::MAX),
         due_at: matches!(state, State::Pending | State::Taken).then(|| number("due_at").map(from_millis)).flatten(),
@@ -107,5 +104,5 @@ pub(super) fn taken_from(row: TakenRow) -> Result<Taken, InboxError> {
         Bytes::from(body),
         from_millis(received_at),
     );
-    Ok(taken.with_tenant(stored_tenant(&tenant)?))
+    Ok(taken.with_tenant(stored_tenant(&tenant)))
 }

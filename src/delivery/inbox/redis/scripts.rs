@@ -79,8 +79,10 @@ for _, message in ipairs(messages) do
   local e = p .. 'e:' .. origin
   local state = redis.call('HGET', e, 'state')
   if (state ~= 'pending' and state ~= 'taken') or redis.call('HGET', e, 'at') ~= id then
-    -- Purged, settled, or an older schedule of the entry: nothing to do.
+    -- Purged, settled, or an older schedule of the entry: nothing to do
+    -- (an entry gone without a purge, evicted say, leaves `open` too).
     redis.call('XACK', s, 'workers', id)
+    if not state then redis.call('ZREM', p .. 'open', origin) end
   else
     if state == 'pending' then
       redis.call('HINCRBY', p .. 'n', 'pending', -1)
@@ -151,14 +153,26 @@ return 1
 
 /// Counts: pending, taken, done (within the retention: older ones have
 /// expired and wait for the purge), dead, and the oldest open entry's
-/// `since` (ms; -1 if none). ARGV: prefix, the oldest settled time (ms)
-/// still kept.
+/// `since` (ms; -1 if none). An entry of `P open` that is no longer open
+/// (its hash evicted or deleted by hand) is dropped from it, up to 100 a
+/// call, so that a lost entry cannot hold the age up for ever. ARGV:
+/// prefix, the oldest settled time (ms) still kept.
 pub(super) const STATS: &str = r"
 local p = ARGV[1]
 local n = redis.call('HMGET', p .. 'n', 'pending', 'taken')
-local oldest = redis.call('ZRANGE', p .. 'open', 0, 0, 'WITHSCORES')
+local oldest = -1
+for _ = 1, 100 do
+  local first = redis.call('ZRANGE', p .. 'open', 0, 0, 'WITHSCORES')
+  if #first == 0 then break end
+  local state = redis.call('HGET', p .. 'e:' .. first[1], 'state')
+  if state == 'pending' or state == 'taken' then
+    oldest = tonumber(first[2])
+    break
+  end
+  redis.call('ZREM', p .. 'open', first[1])
+end
 return {tonumber(n[1] or 0), tonumber(n[2] or 0), redis.call('ZCOUNT', p .. 'done', ARGV[2], '+inf'),
-  redis.call('ZCARD', p .. 'dead'), tonumber(oldest[2] or -1)}
+  redis.call('ZCARD', p .. 'dead'), oldest}
 ";
 
 /// Up to `limit` entries numbered after `after`, in a state or any (`*`),

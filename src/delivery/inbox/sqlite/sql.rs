@@ -85,8 +85,10 @@ pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result
     // Checked before anything is written: the file may be someone else's.
     match (version, objects) {
         (VERSION, _) => {}
-        // Version 3 added the tenant: entries kept before have none.
-        (2, _) => upgrade_from_2(connection)?,
+        // Version 3 added the tenant: entries kept before have none. Only
+        // the receiver upgrades (a newer CLI beside an older receiver must
+        // not change the file under it).
+        (2, _) if create => upgrade_from_2(connection)?,
         // The schema and its version in one transaction: a crash between
         // them would leave a file that is neither empty nor an inbox.
         (0, 0) if create => {
@@ -96,6 +98,10 @@ pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
             Some(match version {
                 0 => "not an inbox: the file is another database, or holds no inbox table".to_owned(),
+                2 => format!(
+                    "an inbox of schema version 2: start the receiver of this version on it once \
+                     (SqliteInbox::open), which upgrades it to version {VERSION} in place"
+                ),
                 _ => format!("not an inbox of schema version {VERSION} (user_version {version})"),
             }),
         ))?,
@@ -110,9 +116,9 @@ pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result
     connection.pragma_update(None, "wal_autocheckpoint", 10_000)
 }
 
-/// Adds version 3's tenant column, unless another connection (the
-/// receiver's other one, or another process) did while this one waited
-/// for the write lock.
+/// Adds version 3's tenant column and dead-letter index, unless another
+/// process did while this one waited for the write lock. One-way: a
+/// version 2 build refuses the file afterwards.
 fn upgrade_from_2(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch("BEGIN IMMEDIATE")?;
     let upgraded = (|| {
@@ -271,10 +277,7 @@ pub(super) fn backlog(transaction: &Transaction<'_>) -> rusqlite::Result<Backlog
 
 /// A stored tenant name (this code wrote it, from a valid [`Tenant`]).
 fn tenant(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<Tenant>> {
-    let Some(name) = row.get_ref(column)?.as_str_or_null()? else { return Ok(None) };
-    Tenant::new(name).map(Some).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(error))
-    })
+    Ok(row.get_ref(column)?.as_str_or_null()?.map(Tenant::stored))
 }
 
 /// The columns [`entry_from`] reads, then the body (or NULL).

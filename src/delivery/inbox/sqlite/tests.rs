@@ -344,8 +344,10 @@ fn a_version_2_inbox_is_upgraded_in_place_and_keeps_its_entries() {
              PRAGMA user_version = 2;",
         )
         .expect("a version 2 inbox");
+    let refused = SqliteInbox::open_existing(&path).expect_err("the CLI does not upgrade");
+    assert!(refused.to_string().contains("schema version 2"), "{refused}");
     block_on(async {
-        let inbox = SqliteInbox::open_existing(&path).expect("upgrades");
+        let inbox = SqliteInbox::open(&path).expect("upgrades");
         let backlog = inbox.backlog().await.expect("a backlog");
         assert_eq!((backlog.pending, backlog.dead, backlog.oldest_open), (1, 0, Some(from_millis(5))));
         let taken = inbox.take(10, Duration::from_secs(30)).await.expect("takes");
