@@ -39,15 +39,15 @@
 //! offset meaning UTC.
 
 mod answer;
+mod builder;
 mod client;
 mod error;
 mod key;
 mod models;
 mod secret;
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT,
-};
+pub use builder::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT};
+pub use client::Client;
 pub use error::{ApiError, NetworkError};
 pub use key::ApiKey;
 pub use models::{CreatedWebhook, NewWebhook, Page, PageMeta, Webhook, WebhookUpdate};
