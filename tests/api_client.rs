@@ -1,6 +1,8 @@
 //! The management API's client against a stand-in of FoxReach's API on
 //! 127.0.0.1: every method's answer, and every error.
 
+#[path = "support/folder.rs"]
+mod folder;
 #[path = "support/foxreach_api.rs"]
 mod foxreach_api;
 
@@ -81,7 +83,7 @@ async fn create_returns_the_secret_which_the_list_never_shows() {
     );
 
     let listed = client.list().await.expect("listed");
-    assert_eq!(listed, [created.webhook.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&created.webhook));
     assert!(!format!("{listed:?}").contains(&secret));
 }
 
@@ -245,10 +247,8 @@ async fn a_creation_without_a_secret_names_the_webhook_to_delete() {
 #[test]
 fn the_secret_file_is_new_owner_only_and_read_back_whole() {
     use foxreach_webhooks::api::{SecretFile, WebhookSecret};
-    let folder = std::env::temp_dir().join(format!("foxreach-api-secret-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).expect("a folder");
-    let path = folder.join("webhook.secret");
+    let folder = folder::Folder::new("api-secret");
+    let path = folder.file("webhook.secret");
     let secret = WebhookSecret::new("a1b2c3-the-secret");
     secret.write_new_file(&path).expect("written");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), "a1b2c3-the-secret");
@@ -262,14 +262,13 @@ fn the_secret_file_is_new_owner_only_and_read_back_whole() {
     assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
     assert_eq!(std::fs::read_to_string(&path).expect("read"), "a1b2c3-the-secret");
 
-    std::fs::write(folder.join("edited"), "a1b2c3-the-secret\n").expect("written");
-    assert_eq!(WebhookSecret::read_file(folder.join("edited")).expect("read").expose(), "a1b2c3-the-secret");
-    std::fs::write(folder.join("blank"), " \n").expect("written");
-    let blank = WebhookSecret::read_file(folder.join("blank")).expect_err("empty");
+    std::fs::write(folder.0.join("edited"), "a1b2c3-the-secret\n").expect("written");
+    assert_eq!(WebhookSecret::read_file(folder.0.join("edited")).expect("read").expose(), "a1b2c3-the-secret");
+    std::fs::write(folder.0.join("blank"), " \n").expect("written");
+    let blank = WebhookSecret::read_file(folder.0.join("blank")).expect_err("empty");
     assert_eq!(blank.kind(), std::io::ErrorKind::InvalidData);
 
-    let unused = folder.join("unused.secret");
+    let unused = folder.0.join("unused.secret");
     drop(SecretFile::create_new(&unused).expect("created"));
     assert!(!unused.exists(), "a secret file never written is removed");
-    let _ = std::fs::remove_dir_all(&folder);
 }

@@ -3,13 +3,16 @@
 //! neither the API key nor any webhook secret shows in its output, except
 //! a secret asked for with `--show-secret`.
 
+#[path = "support/folder.rs"]
+mod folder;
+
 #[path = "support/foxreach_api.rs"]
 mod foxreach_api;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use folder::Folder;
 use foxreach_api::{API_KEY, RateLimit, StandIn};
 use foxreach_webhooks::api::WebhookSecret;
 use foxreach_webhooks::{Verifier, sign};
@@ -56,28 +59,6 @@ fn json(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|error| panic!("{error}: {}", run.stdout))
 }
 
-/// A folder of its own, removed at the end.
-struct Folder(PathBuf);
-
-impl Folder {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("foxreach-cli-api-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("a temp folder");
-        Self(path)
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("a UTF-8 path").to_owned()
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn mode(path: &str) -> u32 {
     #[cfg(unix)]
     {
@@ -91,7 +72,7 @@ fn mode(path: &str) -> u32 {
 #[test]
 fn create_writes_the_secret_to_a_new_owner_only_file_and_nowhere_else() {
     let stand_in = StandIn::start();
-    let folder = Folder::new("create");
+    let folder = Folder::new("cli-api-create");
     let path = folder.file("webhook.secret");
     let args = ["webhooks", "create", "--url", "https://example.com/h", "--events", "email.sent,reply.received"];
     let created = run(&stand_in, &[&args[..], &["--secret-file", &path]].concat());
@@ -116,7 +97,7 @@ fn create_writes_the_secret_to_a_new_owner_only_file_and_nowhere_else() {
 #[test]
 fn create_refuses_before_asking_foxreach_when_the_secret_could_not_be_kept() {
     let stand_in = StandIn::start();
-    let folder = Folder::new("refuse");
+    let folder = Folder::new("cli-api-refuse");
     let existing = folder.file("existing.secret");
     std::fs::write(&existing, "a secret in use").expect("written");
     let base = ["webhooks", "create", "--url", "https://example.com/h", "--events", "email.sent"];
@@ -188,7 +169,7 @@ fn show_secret_prints_it_and_only_then() {
 #[test]
 fn a_422_from_foxreach_names_the_types_and_leaves_no_empty_secret_file() {
     let stand_in = StandIn::with(|state| state.offered.retain(|name| name != "lead.updated"));
-    let folder = Folder::new("422");
+    let folder = Folder::new("cli-api-422");
     let path = folder.file("webhook.secret");
     let refused = run(&stand_in, &["webhooks", "create", "--url", "https://e.com/h", "--all", "--secret-file", &path]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
@@ -315,7 +296,7 @@ fn events_check_compares_both_ways() {
 #[test]
 fn rotation_is_two_commands_and_both_secrets_verify_meanwhile() {
     let stand_in = StandIn::start();
-    let folder = Folder::new("rotate");
+    let folder = Folder::new("cli-api-rotate");
     let (old_file, new_file) = (folder.file("old.secret"), folder.file("new.secret"));
     let created = run(
         &stand_in,
@@ -367,7 +348,7 @@ fn rotation_is_two_commands_and_both_secrets_verify_meanwhile() {
 
     let finished = run(&stand_in, &["webhooks", "rotate", &old_id, "--finish"]);
     assert_eq!(finished.code, 0, "{}", finished.stderr);
-    assert_eq!(stand_in.ids(), [new_id.clone()]);
+    assert_eq!(stand_in.ids(), std::slice::from_ref(&new_id));
     assert!(
         finished.stdout.starts_with(&format!("deleted webhook {old_id}; {new_id} delivers to https://example.com/h"))
     );
@@ -380,7 +361,7 @@ fn rotation_is_two_commands_and_both_secrets_verify_meanwhile() {
 fn rotate_refuses_an_existing_file_and_an_unknown_webhook_without_creating_anything() {
     let stand_in = StandIn::start();
     let id = stand_in.seed("https://example.com/h", &["email.sent"], 0, None);
-    let folder = Folder::new("rotate-refuse");
+    let folder = Folder::new("cli-api-rotate-refuse");
     let existing = folder.file("existing.secret");
     std::fs::write(&existing, "in use").expect("written");
     assert_eq!(run(&stand_in, &["webhooks", "rotate", &id, "--secret-file", &existing]).code, 2);
