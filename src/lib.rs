@@ -39,6 +39,9 @@
 //!   feature `tower`), the axum extractors and `router` (`http::axum`,
 //!   feature `axum`), and signed requests for tests (`http::test_util`,
 //!   feature `test-util`).
+//! - `api` (feature `api`): a `Client` of FoxReach's webhook management
+//!   API (create, list, update, delete webhooks; the event types offered)
+//!   and its models, with the once-shown `WebhookSecret`.
 //!
 //! # Features
 //!
@@ -52,6 +55,7 @@
 //! | `delivery` | | handlers per event type, each run to its end on a Tokio task (`tokio`, `tokio-util`), duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
 //! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers (implies `delivery`) |
 //! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
+//! | `api` | | `api::Client` for FoxReach's webhook management API and its models (`reqwest` on `rustls` with `ring`, `tokio`) |
 //!
 //! A user who only verifies compiles neither tower nor axum; the `tower`
 //! feature does not pull in axum, and `axum` uses axum without its default
