@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer};
 use zeroize::Zeroizing;
 
+use crate::signature::SecretText;
 use crate::{SecretError, Verifier};
 
 /// A webhook's signing secret, as `POST /webhooks` returns it (FoxReach
@@ -24,11 +25,11 @@ use crate::{SecretError, Verifier};
 /// use foxreach_webhooks::api::WebhookSecret;
 /// use foxreach_webhooks::Verifier;
 ///
-/// let new = WebhookSecret::new("the-new-secret");
 /// let old = WebhookSecret::new("the-old-secret");
+/// let new = WebhookSecret::new("the-new-secret");
 /// assert_eq!(format!("{new:?}"), "WebhookSecret([redacted])");
-/// // During a rotation, accept both.
-/// let verifier = Verifier::from_secrets([&new, &old])?;
+/// // During a rotation, accept both, the old one first.
+/// let verifier = Verifier::from_secrets([&old, &new])?;
 /// assert!(verifier.verify(b"{}", foxreach_webhooks::sign("the-old-secret", b"{}")).is_ok());
 /// # Ok::<(), foxreach_webhooks::SecretError>(())
 /// ```
@@ -47,18 +48,13 @@ impl WebhookSecret {
     ///
     /// # Errors
     ///
-    /// The file's I/O error; [`io::ErrorKind::InvalidData`] if it is not
-    /// UTF-8 text or holds nothing but whitespace. The message names the
-    /// path, never the content.
+    /// A [`SecretFileError`](crate::signature::SecretFileError) as an
+    /// [`io::Error`]: [`io::ErrorKind::NotFound`] if there is no file, the
+    /// read's own error, [`io::ErrorKind::InvalidData`] if it is not UTF-8
+    /// text or holds nothing but whitespace. The message names the path,
+    /// never the content.
     pub fn read_file(path: impl AsRef<Path>) -> io::Result<Self> {
-        let path = path.as_ref();
-        let bytes = Zeroizing::new(std::fs::read(path)?);
-        let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", path.display()));
-        let text = std::str::from_utf8(&bytes).map_err(|_| invalid("the secret file is not UTF-8 text"))?;
-        match text.trim() {
-            "" => Err(invalid("the secret file is empty")),
-            secret => Ok(Self::new(secret)),
-        }
+        Ok(Self::new(SecretText::read(path.as_ref())?.secret()))
     }
 
     /// The secret's text, for the rare place that must show it (a
