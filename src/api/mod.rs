@@ -11,23 +11,30 @@
 //! webhook, so that an unwritable path fails first).
 //!
 //! FoxReach cannot rotate a secret in place: rotating is creating a second
-//! webhook for the same URL and events, running the receiver with both
-//! secrets ([`Verifier::from_secrets`](crate::Verifier::from_secrets)),
-//! then deleting the first. Meanwhile each event is delivered twice, with
+//! webhook for the same URL and events, inactive, running the receiver with
+//! both secrets, the old one first
+//! ([`Verifier::from_secret_files`](crate::Verifier::from_secret_files) or
+//! [`Verifier::from_secrets`](crate::Verifier::from_secrets)), activating
+//! the second webhook, then deleting the first, as
+//! `delivery::DeliveryKey`'s docs explain (feature
+//! `delivery`). While both are active each event is delivered twice, with
 //! the same body; the `delivery` feature's duplicate suppression sees one.
 //!
 //! ```no_run
-//! use foxreach_webhooks::{EventType, Verifier};
-//! use foxreach_webhooks::api::{ApiKey, Client, NewWebhook, WebhookSecret};
+//! use foxreach_webhooks::Verifier;
+//! use foxreach_webhooks::api::{ApiKey, Client, NewWebhook, WebhookUpdate};
 //!
 //! # async fn rotate(old_id: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::new(ApiKey::new(std::env::var("FOXREACH_API_KEY")?))?;
 //! let old = client.find(old_id).await?.ok_or("no such webhook")?;
-//! let new = client.create(&NewWebhook::with_event_names(old.url, old.events)).await?;
+//! // Inactive: nothing is signed with a secret the receiver does not know yet.
+//! let replacement = NewWebhook::with_event_names(old.url, old.events).active(false);
+//! let new = client.create(&replacement).await?;
 //! new.secret.write_new_file("new.secret")?;
-//! // Deploy the receiver with both secrets...
-//! let verifier = Verifier::from_secrets([&new.secret, &WebhookSecret::read_file("old.secret")?])?;
-//! // ...then stop the old webhook's deliveries.
+//! // Deploy the receiver with both secrets, the old one first...
+//! let verifier = Verifier::from_secret_files(["old.secret", "new.secret"])?.verifier;
+//! // ...then activate the new webhook before the old one stops.
+//! client.update(&new.webhook.id, &WebhookUpdate::new().active(old.is_active)).await?;
 //! client.delete(old_id).await?;
 //! # let _ = verifier; Ok(()) }
 //! ```

@@ -3,6 +3,10 @@
 //! envelope, lists with `meta`, the secret in the creation's answer only,
 //! 401 for a wrong key, 422 for an unknown event type, 404 for an unknown
 //! id, and 429 with `Retry-After` once a test's budget of requests is spent.
+//! A `PATCH` must be a JSON object of `url`, `events` and `isActive` alone,
+//! each of its type (422 otherwise: a field the API would ignore is a bug
+//! in the client), and a `DELETE` carries no body. Webhooks are created a
+//! second apart, so that the most recent one can be told.
 #![allow(dead_code)] // each test crate uses its own part of this
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -46,6 +50,9 @@ pub(crate) struct State {
     pub(crate) requests: Vec<String>,
     /// The bodies of the requests, as sent.
     pub(crate) bodies: Vec<String>,
+    /// Requests with this method (`"PATCH"`…) are answered with this
+    /// status, as a failing FoxReach would, and change nothing.
+    pub(crate) failing: Option<(&'static str, StatusCode)>,
     next_id: u32,
     limited: u32,
 }
@@ -73,6 +80,7 @@ impl StandIn {
             rate_limit: None,
             requests: Vec::new(),
             bodies: Vec::new(),
+            failing: None,
             next_id: 1,
             limited: 0,
         };
@@ -109,8 +117,8 @@ impl StandIn {
     /// Adds a webhook as if created earlier; returns its id.
     pub(crate) fn seed(&self, url: &str, events: &[&str], failures: u32, last_delivered: Option<&str>) -> String {
         let mut state = self.state();
-        let (id, secret) = state.new_id();
-        let mut json = webhook_json(&id, url, &json!(events), true);
+        let (id, secret, n) = state.new_id();
+        let mut json = webhook_json(&id, url, &json!(events), true, n);
         json["consecutiveFailures"] = json!(failures);
         json["lastDeliveredAt"] = json!(last_delivered);
         state.webhooks.push(Stored { json, secret });
@@ -143,12 +151,37 @@ impl Drop for StandIn {
 }
 
 impl State {
-    fn new_id(&mut self) -> (String, String) {
+    /// A new webhook's id, secret and number.
+    fn new_id(&mut self) -> (String, String, u32) {
         let n = self.next_id;
         self.next_id += 1;
         let mut bytes = [0u8; 32];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("random bytes");
-        (format!("cwh_{n:04}"), hex::encode(bytes))
+        (format!("cwh_{n:04}"), hex::encode(bytes), n)
+    }
+
+    /// A 422 unless `body` is what `PATCH /webhooks/{id}` takes: an object
+    /// of `url` (a string), `events` (strings FoxReach offers) and
+    /// `isActive` (a boolean), nothing else.
+    fn refuse_update(&self, body: &Value) -> Option<Response> {
+        let Some(fields) = body.as_object() else {
+            return Some(detail(StatusCode::UNPROCESSABLE_ENTITY, "the body must be a JSON object"));
+        };
+        for (name, value) in fields {
+            let fits = match name.as_str() {
+                "url" => value.is_string(),
+                "events" => value.as_array().is_some_and(|events| events.iter().all(Value::is_string)),
+                "isActive" => value.is_boolean(),
+                _ => false,
+            };
+            if !fits {
+                let refused = json!([{"loc": ["body", name], "msg": "Not a field of the right type", "input": value}]);
+                return Some(
+                    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({"detail": refused}))).into_response(),
+                );
+            }
+        }
+        fields.get("events").and_then(|events| self.refuse_unknown(events))
     }
 
     /// The events in `body` FoxReach does not offer, as a 422, if any.
@@ -165,11 +198,13 @@ impl State {
     }
 }
 
-fn webhook_json(id: &str, url: &str, events: &Value, active: bool) -> Value {
+/// Webhook number `n`, created `n - 1` seconds after 2025-01-15T10:00:00.
+fn webhook_json(id: &str, url: &str, events: &Value, active: bool, n: u32) -> Value {
+    let created = format!("2025-01-15T10:{:02}:{:02}.123456", (n - 1) / 60 % 60, (n - 1) % 60);
     json!({
         "id": id, "url": url, "isActive": active, "events": events,
         "lastDeliveredAt": null, "consecutiveFailures": 0,
-        "createdAt": "2025-01-15T10:00:00.123456", "updatedAt": "2025-01-15T10:00:00.123456",
+        "createdAt": created, "updatedAt": created,
         "teamId": "team_1",
     })
 }
@@ -201,6 +236,11 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
     if key != API_KEY {
         // Echoing the key, as some APIs do: the client must not repeat it.
         return detail(StatusCode::UNAUTHORIZED, &format!("Invalid API key {key}"));
+    }
+    if let Some((failing, status)) = state.failing
+        && method == failing
+    {
+        return detail(status, "Internal server error");
     }
     let path = uri.path().strip_prefix(PREFIX).unwrap_or_default();
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
@@ -234,8 +274,8 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
             if let Some(refused) = state.refuse_unknown(events) {
                 return refused;
             }
-            let (id, secret) = state.new_id();
-            let stored = webhook_json(&id, url, events, json["isActive"].as_bool().unwrap_or(true));
+            let (id, secret, n) = state.new_id();
+            let stored = webhook_json(&id, url, events, json["isActive"].as_bool().unwrap_or(true), n);
             let mut created = stored.clone();
             created["secret"] = json!(secret);
             state.webhooks.push(Stored { json: stored, secret });
@@ -248,9 +288,7 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
             };
             match method {
                 "PATCH" => {
-                    if let Some(events) = json.get("events")
-                        && let Some(refused) = state.refuse_unknown(events)
-                    {
+                    if let Some(refused) = state.refuse_update(&json) {
                         return refused;
                     }
                     let stored = &mut state.webhooks[index].json;
@@ -262,6 +300,7 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
                     stored["updatedAt"] = json!("2025-01-16T09:00:00");
                     data(StatusCode::OK, stored.clone())
                 }
+                "DELETE" if !body.is_empty() => detail(StatusCode::BAD_REQUEST, "DELETE takes no body"),
                 "DELETE" => {
                     state.webhooks.remove(index);
                     StatusCode::NO_CONTENT.into_response()

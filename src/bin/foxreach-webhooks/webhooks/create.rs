@@ -54,9 +54,10 @@ pub(super) async fn run(client: &Client, args: CreateArgs) -> Result<Report, Fai
         json["secret"] = json!(created.secret.expose());
     }
     if let Some(path) = &kept.path {
+        let path = output::clean(&path.display().to_string(), false).into_owned();
         output::note(&format!(
-            "next: run the receiver with FOXREACH_WEBHOOK_SECRET=\"$(cat {})\"",
-            output::clean(&path.display().to_string(), false)
+            "next: run the receiver on the secret file: the example receiver with FOXREACH_WEBHOOK_SECRET_FILE={path}; \
+             in Rust, Verifier::from_secret_files([\"{path}\"])"
         ));
     }
     Ok(Report::new(text, json))

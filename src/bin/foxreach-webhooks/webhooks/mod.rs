@@ -59,8 +59,9 @@ enum WebhooksCommand {
         id: String,
     },
     /// Rotate a webhook's secret in two commands: `rotate ID --secret-file
-    /// PATH` creates a replacement for the same URL and events and says
-    /// what to deploy; `rotate ID --finish` then deletes the old webhook.
+    /// PATH` creates an inactive replacement for the same URL and events
+    /// and says what to deploy (both secrets, the old one first); `rotate ID
+    /// --finish` then activates the replacement and deletes the old webhook.
     Rotate(rotate::RotateArgs),
 }
 

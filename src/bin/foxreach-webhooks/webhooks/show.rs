@@ -11,7 +11,7 @@ use crate::output::{clean, table as aligned, time_seconds};
 
 /// A FoxReach timestamp as RFC 3339 in UTC (the API writes it without an
 /// offset), or as written when it cannot be read.
-fn time(at: &Timestamp) -> String {
+pub(super) fn time(at: &Timestamp) -> String {
     match at.instant() {
         Ok(instant) => time_seconds(SystemTime::from(instant)),
         Err(_) => clean(at.as_str(), false).into_owned(),
