@@ -272,3 +272,35 @@ fn the_secret_file_is_new_owner_only_and_read_back_whole() {
     drop(SecretFile::create_new(&unused).expect("created"));
     assert!(!unused.exists(), "a secret file never written is removed");
 }
+
+/// The stand-in's answer status to a request sent by hand, outside the client.
+fn status_of(stand_in: &StandIn, method: &str, path: &str, body: &str) -> u16 {
+    let address = stand_in.base_url.trim_start_matches("http://").split('/').next().expect("an address");
+    let mut stream = std::net::TcpStream::connect(address).expect("connects");
+    let request = format!(
+        "{method} /api/v1{path} HTTP/1.1\r\nhost: {address}\r\nx-api-key: {API_KEY}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    answer.split(' ').nth(1).and_then(|status| status.parse().ok()).expect("a status line")
+}
+
+#[test]
+fn the_stand_in_holds_patch_and_delete_to_the_contract() {
+    let stand_in = StandIn::start();
+    let id = stand_in.seed("https://example.com/h", &["email.sent"], 0, None);
+    let path = format!("/webhooks/{id}");
+    for refused in
+        [r#"{"is_active":false}"#, r#"{"isActive":"false"}"#, r#"{"secret":"x"}"#, "[]", r#"{"events":["x"]}"#]
+    {
+        assert_eq!(status_of(&stand_in, "PATCH", &path, refused), 422, "{refused}");
+    }
+    assert_eq!(stand_in.state().webhooks[0].json["isActive"], true, "nothing changed");
+    assert_eq!(status_of(&stand_in, "DELETE", &path, "{}"), 400, "a DELETE carries no body");
+    assert_eq!(status_of(&stand_in, "PATCH", &path, r#"{"isActive":false}"#), 200);
+    assert_eq!(status_of(&stand_in, "DELETE", &path, ""), 204);
+    assert!(stand_in.ids().is_empty());
+}

@@ -9,7 +9,9 @@ mod folder;
 #[path = "support/foxreach_api.rs"]
 mod foxreach_api;
 
-use std::process::Command;
+#[path = "support/tool.rs"]
+mod tool;
+
 use std::time::{Duration, Instant};
 
 use folder::Folder;
@@ -17,57 +19,7 @@ use foxreach_api::{API_KEY, RateLimit, StandIn};
 use foxreach_webhooks::delivery::DeliveryKey;
 use foxreach_webhooks::{Verifier, sign};
 use serde_json::Value;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs the tool against `stand_in` with `key`; checks that no key and,
-/// unless `may_show_secret`, no secret the stand-in holds shows anywhere.
-fn run_as(stand_in: &StandIn, key: Option<&str>, args: &[&str], may_show_secret: bool) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_foxreach-webhooks"));
-    command.args(args).env("FOXREACH_API_URL", &stand_in.base_url).env_remove("FOXREACH_API_KEY");
-    if let Some(key) = key {
-        command.env("FOXREACH_API_KEY", key);
-    }
-    let output = command.output().expect("the binary runs");
-    let run = Run {
-        code: output.status.code().expect("an exit status"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    };
-    let shown = format!("{}{}", run.stdout, run.stderr);
-    assert!(!shown.contains(API_KEY), "the API key leaked: {args:?}\n{shown}");
-    if let Some(key) = key {
-        assert!(!shown.contains(key), "the API key leaked: {args:?}\n{shown}");
-    }
-    if !may_show_secret {
-        for stored in &stand_in.state().webhooks {
-            assert!(!shown.contains(&stored.secret), "a secret leaked: {args:?}\n{shown}");
-        }
-    }
-    run
-}
-
-fn run(stand_in: &StandIn, args: &[&str]) -> Run {
-    run_as(stand_in, Some(API_KEY), args, false)
-}
-
-fn json(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|error| panic!("{error}: {}", run.stdout))
-}
-
-fn mode(path: &str) -> u32 {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::metadata(path).expect("the file").permissions().mode() & 0o777
-    }
-    #[cfg(not(unix))]
-    0o600
-}
+use tool::{Run, json, mode, run, run_as};
 
 #[test]
 fn create_writes_the_secret_to_a_new_owner_only_file_and_nowhere_else() {
@@ -293,13 +245,6 @@ fn events_check_compares_both_ways() {
     assert_eq!(scripted["same"], false);
 }
 
-/// The PATCH and DELETE requests the stand-in received, in order.
-fn changes(stand_in: &StandIn) -> Vec<String> {
-    let state = stand_in.state();
-    let changing = |request: &&String| request.starts_with("PATCH ") || request.starts_with("DELETE ");
-    state.requests.iter().filter(changing).cloned().collect()
-}
-
 /// Starts rotating `old_id` with the tool, the new secret in `new_file`.
 fn start_rotation(stand_in: &StandIn, old_id: &str, new_file: &str) -> (Run, String) {
     let started = run(stand_in, &["webhooks", "rotate", old_id, "--secret-file", new_file]);
@@ -313,19 +258,8 @@ fn rotation_is_two_commands_and_both_secrets_verify_meanwhile() {
     let stand_in = StandIn::start();
     let folder = Folder::new("cli-api-rotate");
     let (old_file, new_file) = (folder.file("old.secret"), folder.file("new.secret"));
-    let created = run(
-        &stand_in,
-        &[
-            "webhooks",
-            "create",
-            "--url",
-            "https://example.com/h",
-            "--events",
-            "email.sent,lead.created",
-            "--secret-file",
-            &old_file,
-        ],
-    );
+    let create = ["webhooks", "create", "--url", "https://example.com/h", "--events", "email.sent,lead.created"];
+    let created = run(&stand_in, &[&create[..], &["--secret-file", &old_file]].concat());
     assert_eq!(created.code, 0, "{}", created.stderr);
     let old_id = stand_in.ids()[0].clone();
 
@@ -371,7 +305,7 @@ fn rotation_is_two_commands_and_both_secrets_verify_meanwhile() {
     let finished = run(&stand_in, &["webhooks", "rotate", &old_id, "--finish"]);
     assert_eq!(finished.code, 0, "{}", finished.stderr);
     assert_eq!(
-        changes(&stand_in),
+        stand_in.changes(),
         [format!("PATCH /api/v1/webhooks/{new_id}"), format!("DELETE /api/v1/webhooks/{old_id}")],
         "activated first, deleted after"
     );
@@ -402,7 +336,7 @@ fn finish_deletes_nothing_when_the_activation_fails() {
     assert_eq!(failed.code, 4, "{}", failed.stderr);
     assert!(failed.stderr.contains(&format!("cannot set {new_id}'s isActive to true (")), "{}", failed.stderr);
     assert!(failed.stderr.contains(&format!("nothing was deleted: {old_id} still delivers")), "{}", failed.stderr);
-    assert!(!changes(&stand_in).iter().any(|change| change.starts_with("DELETE")), "{:?}", changes(&stand_in));
+    assert!(!stand_in.changes().iter().any(|change| change.starts_with("DELETE")), "{:?}", stand_in.changes());
     assert_eq!(stand_in.ids(), [old_id.clone(), new_id.clone()]);
     assert_eq!(stand_in.state().webhooks[1].json["isActive"], false);
 
@@ -426,7 +360,7 @@ fn finish_picks_the_newest_inactive_replacement_or_names_the_candidates() {
     assert_eq!(unclear.code, 1, "{}", unclear.stderr);
     assert!(unclear.stderr.contains(&format!("2 other webhooks deliver to {url}: {older} (active, created ")));
     assert!(unclear.stderr.contains(&format!("{newer} (active, created ")), "{}", unclear.stderr);
-    assert!(changes(&stand_in).is_empty(), "nothing changed: {:?}", changes(&stand_in));
+    assert!(stand_in.changes().is_empty(), "nothing changed: {:?}", stand_in.changes());
 
     // Both inactive, as `rotate` creates them, and the old one paused: the
     // newer one replaces it, and stays inactive, as the old one was.
@@ -437,7 +371,7 @@ fn finish_picks_the_newest_inactive_replacement_or_names_the_candidates() {
     assert_eq!(finished.code, 0, "{}", finished.stderr);
     assert!(finished.stdout.starts_with(&format!("left webhook {newer} inactive, as {old_id} is\n")));
     assert_eq!(
-        changes(&stand_in),
+        stand_in.changes(),
         [format!("PATCH /api/v1/webhooks/{newer}"), format!("DELETE /api/v1/webhooks/{old_id}")]
     );
     assert_eq!(stand_in.state().bodies.iter().rev().nth(1).map(String::as_str), Some(r#"{"isActive":false}"#));

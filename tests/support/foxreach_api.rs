@@ -137,6 +137,12 @@ impl StandIn {
     pub(crate) fn request_count(&self) -> usize {
         self.state().requests.len()
     }
+
+    /// The PATCH and DELETE requests received, in order.
+    pub(crate) fn changes(&self) -> Vec<String> {
+        let changing = |request: &&String| request.starts_with("PATCH ") || request.starts_with("DELETE ");
+        self.state().requests.iter().filter(changing).cloned().collect()
+    }
 }
 
 impl Drop for StandIn {
