@@ -1,6 +1,8 @@
 //! A FoxReach webhook receiver on axum: `POST /webhooks/foxreach` on
-//! `127.0.0.1:$PORT` (default 3000), verified with `FOXREACH_WEBHOOK_SECRET`
-//! (the docs' demo secret when unset, with a warning).
+//! `127.0.0.1:$PORT` (default 3000), verified with the secret files named by
+//! `FOXREACH_WEBHOOK_SECRET_FILE` (one path, or `old.secret:new.secret`
+//! while rotating), else with `FOXREACH_WEBHOOK_SECRET` (the docs' demo
+//! secret when neither is set, with a warning).
 //!
 //! By default every verified delivery is kept in a durable inbox, the
 //! SQLite file named by `FOXREACH_INBOX` (default `foxreach-inbox.sqlite3`

@@ -44,6 +44,9 @@
 //!   feature `tower`), the axum extractors and `router` (`http::axum`,
 //!   feature `axum`), and signed requests for tests (`http::test_util`,
 //!   feature `test-util`).
+//! - `api` (feature `api`): a `Client` of FoxReach's webhook management
+//!   API (create, list, update, delete webhooks; the event types offered)
+//!   and its models, with the once-shown `WebhookSecret`.
 //!
 //! # Features
 //!
@@ -57,7 +60,8 @@
 //! | `delivery` | | handlers per event type, each run to its end on a Tokio task (`tokio`, `tokio-util`), duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
 //! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers, and `RedisInbox` (implies `delivery`) |
 //! | `sqlite` | | `SqliteInbox`, the durable inbox in one SQLite file (implies `delivery`) |
-//! | `cli` | | the `foxreach-webhooks` command-line tool (implies `sqlite` and `redis`) |
+//! | `api` | | `api::Client` for FoxReach's webhook management API and its models (`reqwest` on `rustls` with `ring`, `tokio`) |
+//! | `cli` | | the `foxreach-webhooks` command-line tool (implies `sqlite`, `redis` and `api`) |
 //! | `metrics` | | counters, histograms and gauges through the `metrics` facade ([`observe`]) |
 //! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
 //!
@@ -97,6 +101,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+pub mod api;
 #[cfg(feature = "delivery")]
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub mod delivery;

@@ -1,8 +1,11 @@
 //! The command-line tool, run as a child process against inboxes made here
 //! with `SqliteInbox`, and against a small receiver started here.
 
+#[path = "support/folder.rs"]
+mod folder;
+
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -12,6 +15,8 @@ use foxreach_webhooks::delivery::DeliveryKey;
 use foxreach_webhooks::delivery::inbox::{Inbox, NewEntry, Settle, SqliteInbox};
 use foxreach_webhooks::{SIGNATURE_HEADER, sign, verify};
 use serde_json::Value;
+
+use folder::Folder;
 
 /// A secret distinctive enough that finding it in any output is a leak.
 const SECRET: &str = "cli-test-secret-7f3a9c-never-printed";
@@ -57,28 +62,6 @@ fn json(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|error| panic!("{error}: {}", run.stdout))
 }
 
-/// A folder of its own, removed at the end.
-struct Folder(PathBuf);
-
-impl Folder {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("foxreach-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("a temp folder");
-        Self(path)
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("a UTF-8 temp path").to_owned()
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
 }
@@ -120,7 +103,7 @@ fn fixture(path: &str) {
 
 #[test]
 fn stats_counts_each_state() {
-    let folder = Folder::new("stats");
+    let folder = Folder::new("cli-stats");
     let path = folder.file("inbox.sqlite3");
     fixture(&path);
     let text = run(&["inbox", "--path", &path, "stats"]);
@@ -136,7 +119,7 @@ fn stats_counts_each_state() {
 
 #[test]
 fn list_shows_a_table_the_dead_and_pages() {
-    let folder = Folder::new("list");
+    let folder = Folder::new("cli-list");
     let path = folder.file("inbox.sqlite3");
     fixture(&path);
     let all = run(&["inbox", "--path", &path, "list"]);
@@ -172,7 +155,7 @@ fn list_shows_a_table_the_dead_and_pages() {
 
 #[test]
 fn show_prints_the_body_only_when_asked() {
-    let folder = Folder::new("show");
+    let folder = Folder::new("cli-show");
     let path = folder.file("inbox.sqlite3");
     fixture(&path);
     let plain = run(&["inbox", "--path", &path, "show", "2"]);
@@ -200,7 +183,7 @@ fn show_prints_the_body_only_when_asked() {
 
 #[test]
 fn replay_makes_dead_entries_pending_and_says_when_it_cannot() {
-    let folder = Folder::new("replay");
+    let folder = Folder::new("cli-replay");
     let path = folder.file("inbox.sqlite3");
     fixture(&path);
     let one = run(&["inbox", "--path", &path, "replay", "2"]);
@@ -230,7 +213,7 @@ fn replay_makes_dead_entries_pending_and_says_when_it_cannot() {
 
 #[test]
 fn purge_deletes_done_entries_older_than_asked() {
-    let folder = Folder::new("purge");
+    let folder = Folder::new("cli-purge");
     let path = folder.file("inbox.sqlite3");
     fixture(&path);
     let recent = json(&run(&["--json", "inbox", "--path", &path, "purge", "--done-before", "7d"]));
@@ -246,7 +229,7 @@ fn purge_deletes_done_entries_older_than_asked() {
 
 #[test]
 fn an_unusable_inbox_is_an_error_and_never_created() {
-    let folder = Folder::new("unusable");
+    let folder = Folder::new("cli-unusable");
     let missing = folder.file("typo.sqlite3");
     let run_missing = run(&["inbox", "--path", &missing, "stats"]);
     assert_eq!(run_missing.code, 3);
@@ -271,7 +254,7 @@ fn an_unusable_inbox_is_an_error_and_never_created() {
 
 #[test]
 fn a_locked_inbox_says_so() {
-    let folder = Folder::new("locked");
+    let folder = Folder::new("cli-locked");
     let path = folder.file("inbox.sqlite3");
     fixture(&path);
     let holder = rusqlite::Connection::open(&path).expect("opens");
@@ -286,7 +269,7 @@ fn a_locked_inbox_says_so() {
 
 #[test]
 fn sign_and_verify_round_trip_without_showing_the_secret() {
-    let folder = Folder::new("sign");
+    let folder = Folder::new("cli-sign");
     let file = folder.file("body.json");
     let payload = body("email.sent", 1);
     std::fs::write(&file, &payload).expect("writes");
@@ -355,7 +338,7 @@ fn send_signs_as_foxreach_and_reports_the_answer() {
     let fixture = include_bytes!("fixtures/payloads/email.sent.json");
     assert_eq!(seen.lock().expect("not poisoned").pop(), Some((Bytes::from_static(fixture), true)));
 
-    let folder = Folder::new("send");
+    let folder = Folder::new("cli-send");
     let file = folder.file("lead.json");
     std::fs::write(&file, body("lead.updated", 3)).expect("writes");
     let answer = json(&run(&["--json", "send", &url, &file]));

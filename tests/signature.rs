@@ -85,11 +85,11 @@ fn rfc_4231_hmac_sha256_test_cases() {
 #[test]
 fn rotation_accepts_either_secret_and_no_third() {
     let body = br#"{"event":"lead.created","timestamp":"2025-01-14T08:00:00Z","data":{"leadId":"cld_789"}}"#;
-    let verifier = Verifier::from_secrets(["new-secret", "old-secret"]).expect("secrets are not empty");
+    let verifier = Verifier::from_secrets(["old-secret", "new-secret"]).expect("secrets are not empty");
     assert_eq!(verifier.verify(body, sign("new-secret", body)), Ok(()));
     assert_eq!(verifier.verify(body, sign("old-secret", body)), Ok(()));
     assert_eq!(verifier.verify(body, sign("third-secret", body)), Err(VerifyError::Mismatch));
-    assert_eq!(verifier.sign(body), sign("new-secret", body), "signs with the first secret");
+    assert_eq!(verifier.sign(body), sign("old-secret", body), "signs with the first secret");
 }
 
 #[test]

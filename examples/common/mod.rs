@@ -19,7 +19,8 @@ pub(crate) const DEMO_SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1
 pub(crate) const ROUTE: &str = "/webhooks/foxreach";
 
 /// The secret to sign with: `FOXREACH_WEBHOOK_SECRET` without surrounding
-/// whitespace (as [`verifier`] reads it), or the demo secret with a warning.
+/// whitespace, or the demo secret with a warning. (Unlike [`verifier`], it
+/// does not read `FOXREACH_WEBHOOK_SECRET_FILE`.)
 pub(crate) fn secret() -> String {
     match std::env::var("FOXREACH_WEBHOOK_SECRET") {
         Ok(secret) => secret.trim().to_owned(),
@@ -38,22 +39,51 @@ fn demo_warning() {
 /// How long a stopping receiver waits for the handlers still running.
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// A verifier for `FOXREACH_WEBHOOK_SECRET` (refusing an empty one here, at
-/// start-up, rather than every delivery later), or for the demo secret with
-/// a loud warning when it is unset.
-pub(crate) fn verifier() -> Result<Verifier, SecretError> {
+/// A verifier for the secret files named by `FOXREACH_WEBHOOK_SECRET_FILE`
+/// (as `foxreach-webhooks webhooks create --secret-file` writes them), else
+/// for `FOXREACH_WEBHOOK_SECRET`, else for the demo secret with a loud
+/// warning. An empty, missing or unreadable secret is refused here, at
+/// start-up, rather than every delivery later. It says on stderr which it
+/// used (never the secret), and warns of whitespace removed around one.
+pub(crate) fn verifier() -> Result<Verifier, String> {
+    /// Where the secret files are: one path, or several separated by `:`
+    /// (`;` on Windows), the old webhook's first while rotating.
+    const SECRET_FILE_VAR: &str = "FOXREACH_WEBHOOK_SECRET_FILE";
+    if let Some(value) = std::env::var_os(SECRET_FILE_VAR) {
+        let paths: Vec<std::path::PathBuf> =
+            std::env::split_paths(&value).filter(|path| !path.as_os_str().is_empty()).collect();
+        if paths.is_empty() {
+            return Err(format!(
+                "{SECRET_FILE_VAR} is empty: give the secret file's path (old.secret:new.secret while rotating)"
+            ));
+        }
+        let built = Verifier::from_secret_files(&paths).map_err(|error| error.to_string())?;
+        for trimmed in &built.trimmed {
+            eprintln!("WARNING: {trimmed}");
+        }
+        let files: Vec<String> = paths.iter().map(|path| path.display().to_string()).collect();
+        eprintln!(
+            "verifying with the secret file(s) of {SECRET_FILE_VAR}: {} (the first keys deliveries)",
+            files.join(", then ")
+        );
+        if std::env::var_os("FOXREACH_WEBHOOK_SECRET").is_some() {
+            eprintln!("note: FOXREACH_WEBHOOK_SECRET is ignored, since {SECRET_FILE_VAR} is set");
+        }
+        return Ok(built.verifier);
+    }
     match Verifier::from_env("FOXREACH_WEBHOOK_SECRET") {
         Ok(built) => {
             if let Some(trimmed) = built.trimmed {
                 eprintln!("WARNING: {trimmed}");
             }
+            eprintln!("verifying with the secret in FOXREACH_WEBHOOK_SECRET");
             Ok(built.verifier)
         }
         Err(SecretError::EnvUnset { .. }) => {
             demo_warning();
-            Verifier::new(DEMO_SECRET)
+            Verifier::new(DEMO_SECRET).map_err(|error| error.to_string())
         }
-        Err(error) => Err(error),
+        Err(error) => Err(error.to_string()),
     }
 }
 

@@ -37,13 +37,18 @@ impl Trimmed {
 
 impl fmt::Display for Trimmed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} had {} byte(s) of whitespace around the secret (a trailing newline?); they were removed, \
-             since FoxReach's secrets have none",
-            self.name, self.removed
-        )
+        write_trimmed(f, self.name, self.removed)
     }
+}
+
+/// The warning for a secret whose `source` (a variable, a file) had
+/// `removed` bytes of whitespace around it.
+pub(super) fn write_trimmed(f: &mut fmt::Formatter<'_>, source: impl fmt::Display, removed: usize) -> fmt::Result {
+    write!(
+        f,
+        "{source} had {removed} byte(s) of whitespace around the secret (a trailing newline?); they were removed, \
+         since FoxReach's secrets have none"
+    )
 }
 
 impl Verifier {

@@ -23,14 +23,18 @@
 
 mod env;
 mod error;
+mod file;
 pub(crate) mod hex;
 mod key;
 mod verifier;
 
 pub use env::{FromEnv, Trimmed};
 pub use error::{SecretError, SignatureShape, VerifyError};
+pub use file::{FromFiles, SecretFileError, TrimmedFile};
 pub use verifier::Verifier;
 
+#[cfg(feature = "api")]
+pub(crate) use file::SecretText;
 use key::Key;
 
 /// The name of the header that carries the signature, lowercase as the `http`

@@ -50,7 +50,11 @@ impl Verifier {
 
     /// A verifier that accepts a signature made with any of `secrets`, for
     /// rotating a webhook's secret without dropping deliveries. The first
-    /// secret is the one [`sign`](Self::sign) uses.
+    /// secret is the one [`sign`](Self::sign) uses, and the one whose MAC
+    /// keys a delivery for duplicate suppression: while rotating, give the
+    /// old secret first (`[old, new]`), so that keys do not change when the
+    /// new one is added. [`from_secret_files`](Self::from_secret_files)
+    /// reads them from files.
     ///
     /// # Errors
     ///
@@ -62,7 +66,7 @@ impl Verifier {
     /// ```
     /// use foxreach_webhooks::{sign, Verifier};
     ///
-    /// let verifier = Verifier::from_secrets(["new-secret", "old-secret"])?;
+    /// let verifier = Verifier::from_secrets(["old-secret", "new-secret"])?;
     /// assert!(verifier.verify(b"{}", sign("old-secret", b"{}")).is_ok());
     /// assert!(verifier.verify(b"{}", sign("new-secret", b"{}")).is_ok());
     /// assert!(verifier.verify(b"{}", sign("other", b"{}")).is_err());
@@ -197,9 +201,9 @@ mod tests {
     #[test]
     #[cfg(any(feature = "tower", feature = "delivery"))]
     fn the_delivery_mac_is_the_first_secrets_whichever_signed() {
-        let verifier = Verifier::from_secrets(["new-secret", "old-secret"]).expect("secrets are not empty");
+        let verifier = Verifier::from_secrets(["old-secret", "new-secret"]).expect("secrets are not empty");
         let body = b"{}";
-        let first = hex::decode(super::super::sign("new-secret", body)).expect("hex");
+        let first = hex::decode(super::super::sign("old-secret", body)).expect("hex");
         for secret in ["new-secret", "old-secret"] {
             let signature = super::super::sign(secret, body);
             assert_eq!(verifier.delivery_mac(body, signature.as_bytes()).map(Vec::from), Ok(first.clone()));

@@ -1,13 +1,16 @@
 //! `foxreach-webhooks`: look after a receiver of FoxReach webhooks from the
 //! command line. `inbox` looks at and repairs the durable inbox (the
 //! deliveries kept on disk until their handlers have run); `sign`, `send`
-//! and `verify` try an endpoint and a secret the way FoxReach signs.
+//! and `verify` try an endpoint and a secret the way FoxReach signs;
+//! `webhooks` and `events` register, rotate and check webhooks through
+//! FoxReach's management API.
 //!
 //! Built with the `cli` feature: `cargo install foxreach-webhooks --features cli`.
 
 mod inbox;
 mod output;
 mod try_endpoint;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -15,8 +18,8 @@ use clap::{Parser, Subcommand};
 
 use output::Report;
 
-/// Look after a receiver of FoxReach webhooks: its durable inbox, and its
-/// endpoint and secret.
+/// Look after a receiver of FoxReach webhooks: its durable inbox, its
+/// endpoint and secret, and its webhooks at FoxReach.
 #[derive(Parser)]
 #[command(name = "foxreach-webhooks", version, propagate_version = true, after_help = EXIT_STATUS)]
 struct Cli {
@@ -31,10 +34,13 @@ struct Cli {
 const EXIT_STATUS: &str = "\
 Exit status:
   0  done as asked
-  1  the answer is no: an invalid signature, a non-2xx answer, no such entry, nothing to replay
-  2  usage: a wrong argument, no secret configured
+  1  the answer is no: an invalid signature, a non-2xx answer, no such entry or webhook, nothing to
+     replay, FoxReach's event types differ from this crate's (events --check)
+  2  usage: a wrong argument, no secret or API key configured, an existing secret file, FoxReach
+     refused the API key (401) or the request (422)
   3  the inbox is unusable: missing, not a SQLite file, locked by another process
-  4  a file could not be read or the receiver could not be reached";
+  4  a file could not be read or written, the receiver or FoxReach could not be reached, FoxReach
+     is rate limiting (429 past the retries) or failing (5xx, an answer off its reference)";
 
 #[derive(Subcommand)]
 enum Command {
@@ -51,6 +57,13 @@ enum Command {
     /// Check an X-Webhook-Signature value against a body and the webhook
     /// secret, as a receiver does; print `valid` or why not.
     Verify(try_endpoint::VerifyArgs),
+    /// Create, list, update, delete and rotate webhooks through FoxReach's
+    /// API (key in FOXREACH_API_KEY): the secret goes to a new file, never
+    /// through a terminal.
+    Webhooks(webhooks::WebhooksArgs),
+    /// List the event types FoxReach offers, marking those this crate does
+    /// not type; with --check, exit 1 if the two lists differ.
+    Events(webhooks::EventsArgs),
 }
 
 /// Why a command could not answer, with the exit status that says so.
@@ -105,5 +118,7 @@ async fn run(command: Command) -> Result<Report, Failure> {
         Command::Sign(args) => try_endpoint::sign(args),
         Command::Send(args) => try_endpoint::send(args).await,
         Command::Verify(args) => try_endpoint::verify(args),
+        Command::Webhooks(args) => webhooks::run(args).await,
+        Command::Events(args) => webhooks::events(args).await,
     }
 }

@@ -91,7 +91,7 @@ pub(crate) fn time(at: SystemTime) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
 
-fn time_seconds(at: SystemTime) -> String {
+pub(crate) fn time_seconds(at: SystemTime) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
 
@@ -123,22 +123,27 @@ const REASON_WIDTH: usize = 60;
 
 /// Entries as a table, one line each, columns aligned.
 pub(crate) fn entry_table(entries: &[Entry]) -> String {
-    let header = ["ID", "STATE", "EVENT", "TIMESTAMP", "RECEIVED", "ATTEMPTS", "REASON"].map(str::to_owned);
-    let rows: Vec<[String; 7]> = entries
-        .iter()
-        .map(|entry| {
-            [
-                entry.id.to_string(),
-                entry.state.to_string(),
-                entry.event_type.as_deref().map_or_else(|| "-".to_owned(), |event| clean(event, false).into_owned()),
-                entry.timestamp.as_deref().map_or_else(|| "-".to_owned(), |at| clean(at, false).into_owned()),
-                time_seconds(entry.received_at),
-                entry.attempts.to_string(),
-                entry.reason.as_deref().map_or_else(String::new, |reason| shorten(&clean(reason, false))),
-            ]
-        })
-        .collect();
-    let mut widths = header.clone().map(|title| title.chars().count());
+    let rows = entries.iter().map(|entry| {
+        vec![
+            entry.id.to_string(),
+            entry.state.to_string(),
+            entry.event_type.as_deref().map_or_else(|| "-".to_owned(), |event| clean(event, false).into_owned()),
+            entry.timestamp.as_deref().map_or_else(|| "-".to_owned(), |at| clean(at, false).into_owned()),
+            time_seconds(entry.received_at),
+            entry.attempts.to_string(),
+            entry.reason.as_deref().map_or_else(String::new, |reason| shorten(&clean(reason, false))),
+        ]
+    });
+    table(&["ID", "STATE", "EVENT", "TIMESTAMP", "RECEIVED", "ATTEMPTS", "REASON"], rows, &[0, 5])
+}
+
+/// A header and rows as columns aligned with two spaces between them; the
+/// columns in `right` aligned right (numbers), the others left. Cells must
+/// be clean already.
+pub(crate) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>, right: &[usize]) -> String {
+    let header: Vec<String> = header.iter().map(|title| (*title).to_owned()).collect();
+    let rows: Vec<Vec<String>> = rows.into_iter().collect();
+    let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -147,14 +152,11 @@ pub(crate) fn entry_table(entries: &[Entry]) -> String {
     let mut table = String::new();
     for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
-        for (column, (cell, width)) in row.iter().zip(widths).enumerate() {
-            match column {
-                0 | 5 => {
-                    let _ = write!(line, "{cell:>width$}  ");
-                }
-                _ => {
-                    let _ = write!(line, "{cell:<width$}  ");
-                }
+        for (column, (cell, &width)) in row.iter().zip(&widths).enumerate() {
+            if right.contains(&column) {
+                let _ = write!(line, "{cell:>width$}  ");
+            } else {
+                let _ = write!(line, "{cell:<width$}  ");
             }
         }
         table.push_str(line.trim_end());
