@@ -61,7 +61,8 @@ enum WebhooksCommand {
     /// Rotate a webhook's secret in two commands: `rotate ID --secret-file
     /// PATH` creates an inactive replacement for the same URL and events
     /// and says what to deploy (both secrets, the old one first); `rotate ID
-    /// --finish` then activates the replacement and deletes the old webhook.
+    /// --finish --replacement NEW` then activates the replacement and
+    /// deletes the old webhook.
     Rotate(rotate::RotateArgs),
 }
 
