@@ -209,6 +209,22 @@ fn rate_limiting_and_an_unreachable_api_exit_4() {
     let gone = run(&stand_in, &["webhooks", "list", "--base-url", &format!("http://127.0.0.1:{port}/api/v1")]);
     assert_eq!(gone.code, 4);
     assert!(gone.stderr.starts_with("error: cannot reach FoxReach: "), "{}", gone.stderr);
+    let folder = Folder::new("cli-api-unanswered-create");
+    let secret = folder.file("foxreach.secret");
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let unanswered = run(
+        &stand_in,
+        &["webhooks", "create", "--url", "https://a.example/h", "--all", "--secret-file", &secret, "--base-url", &base],
+    );
+    assert_eq!(unanswered.code, 4);
+    assert!(unanswered.stderr.contains("check `foxreach-webhooks webhooks list`"), "{}", unanswered.stderr);
+    assert!(!std::path::Path::new(&secret).exists(), "no empty secret file is left");
+    let before = stand_in.request_count();
+    for id in ["..", "."] {
+        let refused = run(&stand_in, &["webhooks", "delete", id]);
+        assert_eq!(refused.code, 2, "{id}: {}", refused.stderr);
+    }
+    assert_eq!(stand_in.request_count(), before, "`delete ..` never becomes DELETE /webhooks");
     let clear = run(&stand_in, &["webhooks", "list", "--base-url", "http://api.example.com/api/v1"]);
     assert_eq!(clear.code, 2);
     assert!(clear.stderr.contains("loopback address only"), "{}", clear.stderr);

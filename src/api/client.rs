@@ -224,6 +224,11 @@ impl Client {
     /// The base URL with `segments` appended, each percent-encoded (an id
     /// cannot reach another path).
     fn url(&self, segments: &[&str]) -> Result<Url, ApiError> {
+        // The URL crate drops `.` and `..` segments and an empty id would
+        // name the collection: `delete("..")` must not become `DELETE /webhooks`.
+        if segments.iter().any(|segment| matches!(*segment, "" | "." | "..")) {
+            return Err(ApiError::Config("a webhook id cannot be empty, `.` or `..`".to_owned()));
+        }
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map_err(|()| ApiError::Config(format!("the base URL {} cannot have paths appended", shown(&self.base))))?
@@ -353,5 +358,8 @@ mod tests {
         let client = build("http://127.0.0.1:9/api/v1/").expect("a client");
         let url = client.url(&["webhooks", "../cwh_1?x=y"]).expect("a URL");
         assert_eq!(url.as_str(), "http://127.0.0.1:9/api/v1/webhooks/..%2Fcwh_1%3Fx=y");
+        for id in ["", ".", ".."] {
+            assert!(matches!(client.url(&["webhooks", id]), Err(ApiError::Config(_))), "{id:?} names no webhook");
+        }
     }
 }

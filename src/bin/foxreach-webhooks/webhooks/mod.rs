@@ -180,6 +180,19 @@ fn failure(error: ApiError) -> Failure {
     }
 }
 
+/// As [`failure`], for a create whose answer never came (or came unreadable):
+/// FoxReach may have made the webhook all the same, and its secret is lost.
+fn create_failure(error: ApiError) -> Failure {
+    let unsure = matches!(error, ApiError::Timeout { .. } | ApiError::Network(_) | ApiError::Body { .. });
+    match failure(error) {
+        Failure::Io(message) if unsure => Failure::Io(format!(
+            "{message}; the webhook may have been created all the same, without its secret reaching you: check \
+             `foxreach-webhooks webhooks list` and delete it if it is there"
+        )),
+        other => other,
+    }
+}
+
 /// As [`failure`], naming the webhook that does not exist.
 fn not_found(error: ApiError, id: &str) -> Failure {
     match error {

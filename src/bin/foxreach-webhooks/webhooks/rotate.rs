@@ -12,7 +12,7 @@ use foxreach_webhooks::api::{ApiError, Client, NewWebhook, Webhook, WebhookUpdat
 use serde_json::json;
 
 use super::create::{keep, new_secret_file};
-use super::{failure, show};
+use super::{create_failure, failure, show};
 use crate::Failure;
 use crate::output::{self, Report};
 
@@ -66,7 +66,7 @@ pub(super) async fn run(client: &Client, args: RotateArgs) -> Result<Report, Fai
     // Inactive until the receiver knows its secret: FoxReach signs nothing
     // with it yet, and no refused delivery counts against its health.
     let replacement = NewWebhook::with_event_names(&old.url, old.events.clone()).active(false);
-    let created = client.create(&replacement).await.map_err(failure)?;
+    let created = client.create(&replacement).await.map_err(create_failure)?;
     let kept = keep(&created, Some(file), false)?;
     let new_id = output::clean(&created.webhook.id, false).into_owned();
     let path = kept.path.as_ref().map(|path| output::clean(&path.display().to_string(), false).into_owned());
