@@ -67,7 +67,20 @@ pub(super) async fn run(client: &Client, args: RotateArgs) -> Result<Report, Fai
     // with it yet, and no refused delivery counts against its health.
     let replacement = NewWebhook::with_event_names(&old.url, old.events.clone()).active(false);
     let created = client.create(&replacement).await.map_err(create_failure)?;
-    let kept = keep(&created, Some(file), false)?;
+    let kept = match keep(&created, Some(file), false) {
+        Ok(kept) => kept,
+        // Its secret is lost, and nothing uses it yet (it is inactive):
+        // deleted, so that no half-made rotation is left behind.
+        Err(Failure::Io(message)) => {
+            let new_id = output::clean(&created.webhook.id, false).into_owned();
+            let cleanup = match client.delete(&created.webhook.id).await {
+                Ok(()) => format!("the replacement {new_id} was deleted again; run this once the file can be written"),
+                Err(error) => format!("deleting the replacement {new_id} failed too ({error}): delete it by hand"),
+            };
+            return Err(Failure::Io(format!("{message}. {cleanup}")));
+        }
+        Err(other) => return Err(other),
+    };
     let new_id = output::clean(&created.webhook.id, false).into_owned();
     let path = kept.path.as_ref().map(|path| output::clean(&path.display().to_string(), false).into_owned());
     let path = path.unwrap_or_default();
