@@ -1,5 +1,6 @@
 //! The same receiver as `receiver`, on hyper alone (no axum): the same
-//! secret, port, route, inbox (`FOXREACH_INBOX`), handler and statuses,
+//! secret (`FOXREACH_WEBHOOK_SECRET_FILE`, else `FOXREACH_WEBHOOK_SECRET`), port,
+//! route, inbox (`FOXREACH_INBOX`), handler and statuses,
 //! with the tower `receiver` service (`VerifySignatureLayer` around the
 //! inbox, or around the dispatcher with `FOXREACH_INBOX=memory`). Other methods on
 //! the route get `405` with `Allow: POST`, other paths `404`. On Ctrl-C or

@@ -16,10 +16,8 @@ use std::time::{Duration, Instant};
 
 use folder::Folder;
 use foxreach_api::{API_KEY, RateLimit, StandIn};
-use foxreach_webhooks::delivery::DeliveryKey;
-use foxreach_webhooks::{Verifier, sign};
 use serde_json::Value;
-use tool::{Run, json, mode, run, run_as};
+use tool::{json, mode, run, run_as};
 
 #[test]
 fn create_writes_the_secret_to_a_new_owner_only_file_and_nowhere_else() {
@@ -211,6 +209,22 @@ fn rate_limiting_and_an_unreachable_api_exit_4() {
     let gone = run(&stand_in, &["webhooks", "list", "--base-url", &format!("http://127.0.0.1:{port}/api/v1")]);
     assert_eq!(gone.code, 4);
     assert!(gone.stderr.starts_with("error: cannot reach FoxReach: "), "{}", gone.stderr);
+    let folder = Folder::new("cli-api-unanswered-create");
+    let secret = folder.file("foxreach.secret");
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let unanswered = run(
+        &stand_in,
+        &["webhooks", "create", "--url", "https://a.example/h", "--all", "--secret-file", &secret, "--base-url", &base],
+    );
+    assert_eq!(unanswered.code, 4);
+    assert!(unanswered.stderr.contains("check `foxreach-webhooks webhooks list`"), "{}", unanswered.stderr);
+    assert!(!std::path::Path::new(&secret).exists(), "no empty secret file is left");
+    let before = stand_in.request_count();
+    for id in ["..", "."] {
+        let refused = run(&stand_in, &["webhooks", "delete", id]);
+        assert_eq!(refused.code, 2, "{id}: {}", refused.stderr);
+    }
+    assert_eq!(stand_in.request_count(), before, "`delete ..` never becomes DELETE /webhooks");
     let clear = run(&stand_in, &["webhooks", "list", "--base-url", "http://api.example.com/api/v1"]);
     assert_eq!(clear.code, 2);
     assert!(clear.stderr.contains("loopback address only"), "{}", clear.stderr);
@@ -243,152 +257,4 @@ fn events_check_compares_both_ways() {
         (Some("lead.deleted"), Some("email.opened"))
     );
     assert_eq!(scripted["same"], false);
-}
-
-/// Starts rotating `old_id` with the tool, the new secret in `new_file`.
-fn start_rotation(stand_in: &StandIn, old_id: &str, new_file: &str) -> (Run, String) {
-    let started = run(stand_in, &["webhooks", "rotate", old_id, "--secret-file", new_file]);
-    assert_eq!(started.code, 0, "{}", started.stderr);
-    let new_id = stand_in.ids().last().expect("the replacement").clone();
-    (started, new_id)
-}
-
-#[test]
-fn rotation_is_two_commands_and_both_secrets_verify_meanwhile() {
-    let stand_in = StandIn::start();
-    let folder = Folder::new("cli-api-rotate");
-    let (old_file, new_file) = (folder.file("old.secret"), folder.file("new.secret"));
-    let create = ["webhooks", "create", "--url", "https://example.com/h", "--events", "email.sent,lead.created"];
-    let created = run(&stand_in, &[&create[..], &["--secret-file", &old_file]].concat());
-    assert_eq!(created.code, 0, "{}", created.stderr);
-    let old_id = stand_in.ids()[0].clone();
-
-    let (started, new_id) = start_rotation(&stand_in, &old_id, &new_file);
-    let state = stand_in.state().webhooks.clone();
-    assert_eq!((&state[1].json["url"], &state[1].json["events"]), (&state[0].json["url"], &state[0].json["events"]));
-    assert_eq!(state[1].json["isActive"], false, "created inactive: nothing signed with a secret nobody knows");
-    assert_eq!(state[0].json["isActive"], true);
-    assert_eq!(stand_in.state().bodies.last().map(|body| body.ends_with(r#""isActive":false}"#)), Some(true));
-    assert_eq!(mode(&new_file), 0o600);
-    assert!(started.stdout.starts_with(&format!("created webhook {new_id}, inactive, the replacement of {old_id}")));
-    let steps = [
-        "  1. Deploy the receiver accepting both secrets, the old one first",
-        &format!("FOXREACH_WEBHOOK_SECRET_FILE=<old secret file>:{new_file};"),
-        &format!("Verifier::from_secret_files([\"<old secret file>\", \"{new_file}\"])"),
-        &format!("  2. foxreach-webhooks webhooks rotate {old_id} --finish"),
-        &format!("activates {new_id}, then deletes {old_id}"),
-        "  3. Later, deploy with the new secret alone",
-        &format!("FOXREACH_WEBHOOK_SECRET_FILE={new_file};"),
-        "FoxReach's retries end 36 minutes after a first failure",
-    ];
-    let at: Vec<usize> = steps
-        .iter()
-        .map(|step| started.stdout.find(step).unwrap_or_else(|| panic!("{step}: {}", started.stdout)))
-        .collect();
-    assert!(at.is_sorted(), "the steps in order: {}", started.stdout);
-    assert!(!started.stdout.contains("new one first"), "{}", started.stdout);
-    assert!(!started.stdout.contains("  4. "), "three steps: {}", started.stdout);
-
-    // Meanwhile FoxReach may sign each event once per webhook: both verify,
-    // and both copies get the key the old secret alone gave.
-    let verifier = Verifier::from_secret_files([&old_file, &new_file]).expect("two secret files").verifier;
-    let before = Verifier::from_secret_files([&old_file]).expect("the old secret file").verifier;
-    let body = br#"{"event":"lead.created","timestamp":"2025-01-15T10:30:00Z","data":{"leadId":"cld_1"}}"#;
-    let by_old = sign(stand_in.secret_of(&old_id).expect("stored"), body);
-    let key = DeliveryKey::verify(&before, body, &by_old).expect("the old secret verifies");
-    for id in [&old_id, &new_id] {
-        let signature = sign(stand_in.secret_of(id).expect("stored"), body);
-        assert_eq!(DeliveryKey::verify(&verifier, body, &signature).ok(), Some(key), "{id}'s copy: the same key");
-    }
-    assert!(verifier.verify(body, sign("another-secret", body)).is_err());
-
-    let finished = run(&stand_in, &["webhooks", "rotate", &old_id, "--finish"]);
-    assert_eq!(finished.code, 0, "{}", finished.stderr);
-    assert_eq!(
-        stand_in.changes(),
-        [format!("PATCH /api/v1/webhooks/{new_id}"), format!("DELETE /api/v1/webhooks/{old_id}")],
-        "activated first, deleted after"
-    );
-    assert!(stand_in.state().bodies.contains(&r#"{"isActive":true}"#.to_owned()));
-    assert_eq!(stand_in.ids(), std::slice::from_ref(&new_id));
-    assert_eq!(stand_in.state().webhooks[0].json["isActive"], true);
-    assert!(
-        finished.stdout.starts_with(&format!(
-            "activated webhook {new_id}\ndeleted webhook {old_id}; {new_id} delivers to https://example.com/h"
-        )),
-        "{}",
-        finished.stdout
-    );
-    let alone = run(&stand_in, &["webhooks", "rotate", &new_id, "--finish"]);
-    assert_eq!(alone.code, 1, "the only webhook for its URL is not deleted by --finish");
-    assert!(alone.stderr.contains("no other webhook delivers to https://example.com/h"), "{}", alone.stderr);
-}
-
-#[test]
-fn finish_deletes_nothing_when_the_activation_fails() {
-    let stand_in = StandIn::start();
-    let folder = Folder::new("cli-api-rotate-fail");
-    let old_id = stand_in.seed("https://example.com/h", &["email.sent"], 0, None);
-    let (_, new_id) = start_rotation(&stand_in, &old_id, &folder.file("new.secret"));
-
-    stand_in.state().failing = Some(("PATCH", axum::http::StatusCode::INTERNAL_SERVER_ERROR));
-    let failed = run(&stand_in, &["webhooks", "rotate", &old_id, "--finish"]);
-    assert_eq!(failed.code, 4, "{}", failed.stderr);
-    assert!(failed.stderr.contains(&format!("cannot set {new_id}'s isActive to true (")), "{}", failed.stderr);
-    assert!(failed.stderr.contains(&format!("nothing was deleted: {old_id} still delivers")), "{}", failed.stderr);
-    assert!(!stand_in.changes().iter().any(|change| change.starts_with("DELETE")), "{:?}", stand_in.changes());
-    assert_eq!(stand_in.ids(), [old_id.clone(), new_id.clone()]);
-    assert_eq!(stand_in.state().webhooks[1].json["isActive"], false);
-
-    stand_in.state().failing = None;
-    let again = run(&stand_in, &["webhooks", "rotate", &old_id, "--finish"]);
-    assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(stand_in.ids(), [new_id]);
-}
-
-#[test]
-fn finish_picks_the_newest_inactive_replacement_or_names_the_candidates() {
-    let stand_in = StandIn::start();
-    let url = "https://example.com/h";
-    let old_id = stand_in.seed(url, &["email.sent"], 0, None);
-    let older = stand_in.seed(url, &["email.sent"], 0, None);
-    let newer = stand_in.seed(url, &["email.sent"], 0, None);
-    stand_in.seed("https://example.com/elsewhere", &["email.sent"], 0, None);
-
-    // Two active webhooks besides the old one: which replaces it is unclear.
-    let unclear = run(&stand_in, &["webhooks", "rotate", &old_id, "--finish"]);
-    assert_eq!(unclear.code, 1, "{}", unclear.stderr);
-    assert!(unclear.stderr.contains(&format!("2 other webhooks deliver to {url}: {older} (active, created ")));
-    assert!(unclear.stderr.contains(&format!("{newer} (active, created ")), "{}", unclear.stderr);
-    assert!(stand_in.changes().is_empty(), "nothing changed: {:?}", stand_in.changes());
-
-    // Both inactive, as `rotate` creates them, and the old one paused: the
-    // newer one replaces it, and stays inactive, as the old one was.
-    for stored in &mut stand_in.state().webhooks[..3] {
-        stored.json["isActive"] = false.into();
-    }
-    let finished = run(&stand_in, &["webhooks", "rotate", &old_id, "--finish"]);
-    assert_eq!(finished.code, 0, "{}", finished.stderr);
-    assert!(finished.stdout.starts_with(&format!("left webhook {newer} inactive, as {old_id} is\n")));
-    assert_eq!(
-        stand_in.changes(),
-        [format!("PATCH /api/v1/webhooks/{newer}"), format!("DELETE /api/v1/webhooks/{old_id}")]
-    );
-    assert_eq!(stand_in.state().bodies.iter().rev().nth(1).map(String::as_str), Some(r#"{"isActive":false}"#));
-    assert!(!stand_in.ids().contains(&old_id) && stand_in.ids().contains(&older));
-}
-
-#[test]
-fn rotate_refuses_an_existing_file_and_an_unknown_webhook_without_creating_anything() {
-    let stand_in = StandIn::start();
-    let id = stand_in.seed("https://example.com/h", &["email.sent"], 0, None);
-    let folder = Folder::new("cli-api-rotate-refuse");
-    let existing = folder.file("existing.secret");
-    std::fs::write(&existing, "in use").expect("written");
-    assert_eq!(run(&stand_in, &["webhooks", "rotate", &id, "--secret-file", &existing]).code, 2);
-    let path = folder.file("new.secret");
-    let unknown = run(&stand_in, &["webhooks", "rotate", "cwh_none", "--secret-file", &path]);
-    assert_eq!((unknown.code, unknown.stderr.as_str()), (1, "error: FoxReach has no webhook cwh_none\n"));
-    assert!(!std::path::Path::new(&path).exists());
-    assert_eq!(stand_in.ids(), [id]);
 }

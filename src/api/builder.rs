@@ -1,5 +1,6 @@
 //! The settings of a [`Client`]: base URL, timeout, 429 policy, TLS.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,8 +28,9 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// is 100 requests a minute, so a minute is the most it should ask.
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
-/// Settings of a [`Client`], from [`Client::builder`].
-#[derive(Debug)]
+/// Settings of a [`Client`], from [`Client::builder`]. Its `Debug` shows
+/// the key redacted and of the base URL only its scheme, host, port and
+/// path.
 pub struct ClientBuilder {
     key: ApiKey,
     base_url: String,
@@ -87,18 +89,31 @@ impl ClientBuilder {
     /// header value, or if the system's TLS roots cannot be loaded.
     pub fn build(self) -> Result<Client, ApiError> {
         let config = |reason: String| ApiError::Config(reason);
+        // The URL is not quoted: it may carry a password or a key.
         let base = Url::parse(self.base_url.trim_end_matches('/'))
-            .map_err(|error| config(format!("the base URL {:?} is not a URL: {error}", self.base_url)))?;
-        if base.cannot_be_a_base() || base.query().is_some() {
-            return Err(config(format!("the base URL {base} cannot have paths appended")));
+            .map_err(|error| config(format!("the base URL is not a URL ({error})")))?;
+        if !base.username().is_empty()
+            || base.password().is_some()
+            || base.query().is_some()
+            || base.fragment().is_some()
+        {
+            return Err(config(
+                "the base URL carries a user name, password, query or fragment: give only its scheme, host, port \
+                 and path (the API key goes in the key, never in the URL)"
+                    .to_owned(),
+            ));
+        }
+        if base.cannot_be_a_base() {
+            return Err(config(format!("the base URL {} cannot have paths appended", shown(&base))));
         }
         let tls = match base.scheme() {
             "https" => tls(true)?,
             "http" if is_loopback(&base) => tls(false)?,
             _ => {
                 return Err(config(format!(
-                    "the base URL {base} is not https:// (http:// is allowed on a loopback address only, where the \
-                     API key does not cross a network)"
+                    "the base URL {} is not https:// (http:// is allowed on a loopback address only, where the API \
+                     key does not cross a network)",
+                    shown(&base)
                 )));
             }
         };
@@ -122,6 +137,34 @@ impl ClientBuilder {
             max_retry_wait: self.max_retry_wait,
         })
     }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let base_url = Url::parse(&self.base_url).map_or_else(|_| "[not a URL]".to_owned(), |url| shown(&url));
+        f.debug_struct("ClientBuilder")
+            .field("key", &self.key)
+            .field("base_url", &base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("max_retry_wait", &self.max_retry_wait)
+            .finish()
+    }
+}
+
+/// `url`'s scheme, host, port and path alone: no user name, password,
+/// query or fragment, which may carry a secret.
+pub(super) fn shown(url: &Url) -> String {
+    let mut shown = format!("{}:", url.scheme());
+    if let Some(host) = url.host_str() {
+        shown.push_str("//");
+        shown.push_str(host);
+        if let Some(port) = url.port() {
+            shown.push_str(&format!(":{port}"));
+        }
+    }
+    shown.push_str(url.path());
+    shown
 }
 
 /// rustls with ring: trusting what the operating system trusts, or, for

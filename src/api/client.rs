@@ -9,7 +9,7 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 
 use super::answer;
-use super::builder::ClientBuilder;
+use super::builder::{ClientBuilder, shown};
 use super::error::ApiError;
 use super::key::ApiKey;
 use super::models::{
@@ -224,9 +224,14 @@ impl Client {
     /// The base URL with `segments` appended, each percent-encoded (an id
     /// cannot reach another path).
     fn url(&self, segments: &[&str]) -> Result<Url, ApiError> {
+        // The URL crate drops `.` and `..` segments and an empty id would
+        // name the collection: `delete("..")` must not become `DELETE /webhooks`.
+        if segments.iter().any(|segment| matches!(*segment, "" | "." | "..")) {
+            return Err(ApiError::Config("a webhook id cannot be empty, `.` or `..`".to_owned()));
+        }
         let mut url = self.base.clone();
         url.path_segments_mut()
-            .map_err(|()| ApiError::Config(format!("the base URL {} cannot have paths appended", self.base)))?
+            .map_err(|()| ApiError::Config(format!("the base URL {} cannot have paths appended", shown(&self.base))))?
             .pop_if_empty()
             .extend(segments);
         Ok(url)
@@ -291,7 +296,7 @@ impl Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.base_url())
+            .field("base_url", &shown(&self.base))
             .field("key", &self.key)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
@@ -329,9 +334,32 @@ mod tests {
     }
 
     #[test]
+    fn a_base_url_with_userinfo_query_or_fragment_is_refused_unquoted() {
+        let builder = Client::builder(ApiKey::new("otr_test")).base_url("https://u:pw@h/api?api_key=otr_x");
+        let debug = format!("{builder:?}");
+        assert!(debug.contains("https://h/api") && !debug.contains("pw") && !debug.contains("otr_x"), "{debug}");
+        let error = builder.build().expect_err("userinfo and a query are refused");
+        assert!(matches!(error, ApiError::Config(_)), "{error:?}");
+        for shown in [error.to_string(), format!("{error:?}")] {
+            assert!(!shown.contains("pw") && !shown.contains("otr_x"), "{shown}");
+        }
+        for url in ["https://u@h/api", "https://h/api?x=1", "https://h/api#pw", "https://:pw@h/api"] {
+            let error = build(url).expect_err(url);
+            assert!(!error.to_string().contains("pw") && !error.to_string().contains(url), "{error}");
+        }
+        let unparsable = build("https://u:pw@h:99999/api?api_key=otr_x").expect_err("not a URL");
+        assert!(!unparsable.to_string().contains("pw") && !unparsable.to_string().contains("otr_x"), "{unparsable}");
+        let client = build("http://127.0.0.1:9/api/v1").expect("a client");
+        assert!(format!("{client:?}").contains("base_url: \"http://127.0.0.1:9/api/v1\""), "{client:?}");
+    }
+
+    #[test]
     fn ids_are_one_percent_encoded_path_segment() {
         let client = build("http://127.0.0.1:9/api/v1/").expect("a client");
         let url = client.url(&["webhooks", "../cwh_1?x=y"]).expect("a URL");
         assert_eq!(url.as_str(), "http://127.0.0.1:9/api/v1/webhooks/..%2Fcwh_1%3Fx=y");
+        for id in ["", ".", ".."] {
+            assert!(matches!(client.url(&["webhooks", id]), Err(ApiError::Config(_))), "{id:?} names no webhook");
+        }
     }
 }

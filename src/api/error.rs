@@ -70,7 +70,8 @@ pub enum ApiError {
         webhook_id: String,
     },
     /// The client was configured wrongly (a base URL that is not an
-    /// `https://` URL, an API key that cannot be a header value).
+    /// `https://` URL, an API key that cannot be a header value), or was
+    /// given a webhook id that names none (empty, `.` or `..`).
     Config(String),
 }
 

@@ -53,6 +53,9 @@ pub(crate) struct State {
     /// Requests with this method (`"PATCH"`…) are answered with this
     /// status, as a failing FoxReach would, and change nothing.
     pub(crate) failing: Option<(&'static str, StatusCode)>,
+    /// A `PATCH` answers 200 but leaves `isActive` as it was, as a FoxReach
+    /// ignoring the field would.
+    pub(crate) patch_ignores_active: bool,
     next_id: u32,
     limited: u32,
 }
@@ -81,6 +84,7 @@ impl StandIn {
             requests: Vec::new(),
             bodies: Vec::new(),
             failing: None,
+            patch_ignores_active: false,
             next_id: 1,
             limited: 0,
         };
@@ -297,10 +301,12 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
                     if let Some(refused) = state.refuse_update(&json) {
                         return refused;
                     }
+                    let fields: &[&str] =
+                        if state.patch_ignores_active { &["url", "events"] } else { &["url", "events", "isActive"] };
                     let stored = &mut state.webhooks[index].json;
-                    for field in ["url", "events", "isActive"] {
-                        if let Some(value) = json.get(field) {
-                            stored[field] = value.clone();
+                    for field in fields {
+                        if let Some(value) = json.get(*field) {
+                            stored[*field] = value.clone();
                         }
                     }
                     stored["updatedAt"] = json!("2025-01-16T09:00:00");

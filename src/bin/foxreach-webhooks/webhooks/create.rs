@@ -6,7 +6,7 @@ use clap::Args;
 use foxreach_webhooks::api::{Client, CreatedWebhook, NewWebhook, SecretFile};
 use serde_json::json;
 
-use super::{EventsChoice, failure, show};
+use super::{EventsChoice, create_failure, show};
 use crate::Failure;
 use crate::output::{self, Report};
 
@@ -17,7 +17,7 @@ pub(crate) struct CreateArgs {
     url: String,
     #[command(flatten)]
     events: EventsChoice,
-    /// Write the secret to this new file, readable by you alone (mode 0600);
+    /// Write the secret to this new file, readable by you alone (mode 0600 on Unix);
     /// an existing file is never overwritten.
     #[arg(long, value_name = "PATH")]
     secret_file: Option<PathBuf>,
@@ -40,7 +40,7 @@ pub(super) async fn run(client: &Client, args: CreateArgs) -> Result<Report, Fai
         ));
     }
     let file = args.secret_file.as_deref().map(new_secret_file).transpose()?;
-    let created = client.create(&NewWebhook::new(&args.url, types)).await.map_err(failure)?;
+    let created = client.create(&NewWebhook::new(&args.url, types)).await.map_err(create_failure)?;
     let kept = keep(&created, file, args.show_secret)?;
     let mut text = format!(
         "created webhook {} for {} ({} event types)\n",

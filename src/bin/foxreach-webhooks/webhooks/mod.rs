@@ -61,7 +61,8 @@ enum WebhooksCommand {
     /// Rotate a webhook's secret in two commands: `rotate ID --secret-file
     /// PATH` creates an inactive replacement for the same URL and events
     /// and says what to deploy (both secrets, the old one first); `rotate ID
-    /// --finish` then activates the replacement and deletes the old webhook.
+    /// --finish --replacement NEW` then activates the replacement and
+    /// deletes the old webhook.
     Rotate(rotate::RotateArgs),
 }
 
@@ -176,6 +177,19 @@ fn failure(error: ApiError) -> Failure {
         ApiError::Unauthorized | ApiError::Rejected { .. } | ApiError::Config(_) => Failure::Usage(message),
         ApiError::NotFound { .. } => Failure::No(message),
         _ => Failure::Io(message),
+    }
+}
+
+/// As [`failure`], for a create whose answer never came (or came unreadable):
+/// FoxReach may have made the webhook all the same, and its secret is lost.
+fn create_failure(error: ApiError) -> Failure {
+    let unsure = matches!(error, ApiError::Timeout { .. } | ApiError::Network(_) | ApiError::Body { .. });
+    match failure(error) {
+        Failure::Io(message) if unsure => Failure::Io(format!(
+            "{message}; the webhook may have been created all the same, without its secret reaching you: check \
+             `foxreach-webhooks webhooks list` and delete it if it is there"
+        )),
+        other => other,
     }
 }
 

@@ -4,6 +4,7 @@
 //! the second webhook activated and the first deleted. The recipe is
 //! `DeliveryKey`'s (`src/delivery/key.rs`).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -11,7 +12,7 @@ use foxreach_webhooks::api::{ApiError, Client, NewWebhook, Webhook, WebhookUpdat
 use serde_json::json;
 
 use super::create::{keep, new_secret_file};
-use super::{failure, show};
+use super::{create_failure, failure, show};
 use crate::Failure;
 use crate::output::{self, Report};
 
@@ -20,31 +21,66 @@ pub(crate) struct RotateArgs {
     /// The webhook whose secret is replaced (`cwh_…`).
     id: String,
     /// Start: create the replacement, inactive, and write its secret to this
-    /// new file (mode 0600, never over an existing file).
+    /// new file (mode 0600 on Unix, never over an existing file).
     #[arg(long, value_name = "PATH", required_unless_present = "finish", conflicts_with = "finish")]
     secret_file: Option<PathBuf>,
     /// Finish, once the receiver accepts both secrets: activate the
-    /// replacement (another webhook delivering to the same URL), then
-    /// delete the old webhook.
+    /// replacement named by --replacement, then delete the old webhook.
     #[arg(long)]
     finish: bool,
+    /// With --finish: the replacement's id, as the start step printed it.
+    /// It must deliver to the same URL and the same events as the old
+    /// webhook, and have been created after it.
+    #[arg(long, value_name = "ID", requires = "finish")]
+    replacement: Option<String>,
 }
 
 pub(super) async fn run(client: &Client, args: RotateArgs) -> Result<Report, Failure> {
     let id = output::clean(&args.id, false).into_owned();
+    if args.finish && args.replacement.is_none() {
+        return Err(Failure::Usage(format!(
+            "--finish needs --replacement NEW, the replacement's id that `rotate {id} --secret-file PATH` printed \
+             (`foxreach-webhooks webhooks rotate {id} --finish --replacement NEW`)"
+        )));
+    }
     let file = args.secret_file.as_deref().map(new_secret_file).transpose()?;
     let webhooks = client.list().await.map_err(failure)?;
     let old = webhooks
         .iter()
         .find(|webhook| webhook.id == args.id)
         .ok_or_else(|| Failure::No(format!("FoxReach has no webhook {id}")))?;
-    let Some(file) = file else { return finish(client, &webhooks, old).await };
-
+    let Some(file) = file else {
+        let replacement = args.replacement.as_deref().unwrap_or_default();
+        return finish(client, &webhooks, old, replacement).await;
+    };
+    if let Some(unfinished) = webhooks.iter().find(|webhook| !webhook.is_active && same_target(webhook, old)) {
+        let other = output::clean(&unfinished.id, false);
+        return Err(Failure::No(format!(
+            "webhook {other} (inactive, created {}) already delivers to the same URL and events as {id}: a rotation \
+             not finished. Finish it (`foxreach-webhooks webhooks rotate {id} --finish --replacement {other}`, once \
+             the receiver accepts its secret) or delete it (`foxreach-webhooks webhooks delete {other}`), then run \
+             this again",
+            show::time(&unfinished.created_at)
+        )));
+    }
     // Inactive until the receiver knows its secret: FoxReach signs nothing
     // with it yet, and no refused delivery counts against its health.
     let replacement = NewWebhook::with_event_names(&old.url, old.events.clone()).active(false);
-    let created = client.create(&replacement).await.map_err(failure)?;
-    let kept = keep(&created, Some(file), false)?;
+    let created = client.create(&replacement).await.map_err(create_failure)?;
+    let kept = match keep(&created, Some(file), false) {
+        Ok(kept) => kept,
+        // Its secret is lost, and nothing uses it yet (it is inactive):
+        // deleted, so that no half-made rotation is left behind.
+        Err(Failure::Io(message)) => {
+            let new_id = output::clean(&created.webhook.id, false).into_owned();
+            let cleanup = match client.delete(&created.webhook.id).await {
+                Ok(()) => format!("the replacement {new_id} was deleted again; run this once the file can be written"),
+                Err(error) => format!("deleting the replacement {new_id} failed too ({error}): delete it by hand"),
+            };
+            return Err(Failure::Io(format!("{message}. {cleanup}")));
+        }
+        Err(other) => return Err(other),
+    };
     let new_id = output::clean(&created.webhook.id, false).into_owned();
     let path = kept.path.as_ref().map(|path| output::clean(&path.display().to_string(), false).into_owned());
     let path = path.unwrap_or_default();
@@ -57,8 +93,8 @@ pub(super) async fn run(client: &Client, args: RotateArgs) -> Result<Report, Fai
              FoxReach signs nothing with its secret, and {id} still delivers every event."
         ),
         format!(
-            "foxreach-webhooks webhooks rotate {id} --finish   (activates {new_id}, then deletes {id}; whatever \
-             arrives twice meanwhile has the same body, and the delivery feature's duplicate suppression treats the \
+            "foxreach-webhooks webhooks rotate {id} --finish --replacement {new_id}   (activates {new_id}, then \
+             deletes {id}; whatever arrives twice meanwhile has the same body, and the delivery feature's duplicate suppression treats the \
              two as one)"
         ),
         format!(
@@ -87,14 +123,16 @@ pub(super) async fn run(client: &Client, args: RotateArgs) -> Result<Report, Fai
     Ok(Report::new(text, json))
 }
 
-/// Activates `old`'s replacement (as active as `old` is), and only then
-/// deletes `old`, so that no event falls between the two webhooks. If the
-/// activation fails, nothing is deleted.
-async fn finish(client: &Client, webhooks: &[Webhook], old: &Webhook) -> Result<Report, Failure> {
+/// Activates `replacement` (as active as `old` is), and only then deletes
+/// `old`, so that no event falls between the two webhooks. Nothing is
+/// changed unless `replacement` is another webhook for `old`'s URL and
+/// events, created after it; nothing is deleted unless the activation
+/// took.
+async fn finish(client: &Client, webhooks: &[Webhook], old: &Webhook, replacement: &str) -> Result<Report, Failure> {
     let id = output::clean(&old.id, false).into_owned();
     let url = output::clean(&old.url, false).into_owned();
-    let replacement = replacement_of(webhooks, old)?;
-    let new_id = output::clean(&replacement.id, false).into_owned();
+    let new_id = output::clean(replacement, false).into_owned();
+    let replacement = replacement_of(webhooks, old, replacement)?;
 
     let change = WebhookUpdate::new().active(old.is_active);
     let updated = client.update(&replacement.id, &change).await.map_err(|error| {
@@ -106,6 +144,13 @@ async fn finish(client: &Client, webhooks: &[Webhook], old: &Webhook) -> Result<
             )
         })
     })?;
+    if updated.is_active != old.is_active {
+        return Err(Failure::No(format!(
+            "FoxReach accepted setting {new_id}'s isActive to {}, but answers that it is {}; nothing was deleted: \
+             {id} still delivers every event. Check `foxreach-webhooks webhooks list`, then run this again",
+            old.is_active, updated.is_active
+        )));
+    }
     let mut text = match updated.is_active {
         true => format!("activated webhook {new_id}\n"),
         false => format!("left webhook {new_id} inactive, as {id} is\n"),
@@ -133,44 +178,55 @@ async fn finish(client: &Client, webhooks: &[Webhook], old: &Webhook) -> Result<
     Ok(Report::new(text, json))
 }
 
-/// The webhook that replaces `old`: the other webhook delivering to its
-/// URL or, if there are several, the inactive one created most recently.
-fn replacement_of<'a>(webhooks: &'a [Webhook], old: &Webhook) -> Result<&'a Webhook, Failure> {
+/// Webhook `new_id`, if it can replace `old`: another webhook, for the same
+/// URL and the same events, created after `old`. Otherwise the reason, so
+/// that neither an unrelated webhook for the same URL nor swapped ids ever
+/// delete the wrong one.
+fn replacement_of<'a>(webhooks: &'a [Webhook], old: &Webhook, new_id: &str) -> Result<&'a Webhook, Failure> {
     let id = output::clean(&old.id, false);
-    let url = output::clean(&old.url, false);
-    let others: Vec<&Webhook> =
-        webhooks.iter().filter(|webhook| webhook.id != old.id && webhook.url == old.url).collect();
-    let several = match others.as_slice() {
-        [] => {
-            return Err(Failure::No(format!(
-                "no other webhook delivers to {url}: deleting {id} would stop its deliveries. Start with \
-                 `webhooks rotate {id} --secret-file PATH`, or delete it anyway with `webhooks delete {id}`"
-            )));
-        }
-        [only] => return Ok(only),
-        several => several,
+    let shown = output::clean(new_id, false);
+    let refused = |why: String| {
+        Failure::No(format!(
+            "{shown} cannot replace {id}: {why}; nothing was changed. Give --replacement the id `rotate {id} --secret-file PATH` printed"
+        ))
     };
-    let created = |webhook: &Webhook| webhook.created_at.instant().ok();
-    let inactive: Vec<&Webhook> = several.iter().copied().filter(|webhook| !webhook.is_active).collect();
-    let newest = inactive.iter().copied().filter(|webhook| created(webhook).is_some()).max_by_key(|w| created(w));
-    if let Some(newest) = newest
-        && inactive.iter().filter(|webhook| created(webhook) == created(newest)).count() == 1
-    {
-        return Ok(newest);
+    if new_id == old.id {
+        return Err(refused("it is the same webhook".to_owned()));
     }
-    let listed: Vec<String> = several
+    let replacement = webhooks
         .iter()
-        .map(|webhook| {
-            let state = if webhook.is_active { "active" } else { "inactive" };
-            format!("{} ({state}, created {})", output::clean(&webhook.id, false), show::time(&webhook.created_at))
-        })
-        .collect();
-    Err(Failure::No(format!(
-        "{} other webhooks deliver to {url}: {}; none is the one inactive webhook created last, so which one \
-         replaces {id} is unclear. Delete the ones that do not (`webhooks delete ID`) and run this again",
-        several.len(),
-        listed.join(", ")
-    )))
+        .find(|webhook| webhook.id == new_id)
+        .ok_or_else(|| Failure::No(format!("FoxReach has no webhook {shown}; nothing was changed")))?;
+    if replacement.url != old.url {
+        return Err(refused(format!(
+            "it delivers to {}, not {}",
+            output::clean(&replacement.url, false),
+            output::clean(&old.url, false)
+        )));
+    }
+    if !same_target(replacement, old) {
+        return Err(refused("it does not receive the same event types".to_owned()));
+    }
+    match (old.created_at.instant(), replacement.created_at.instant()) {
+        (Ok(before), Ok(after)) if after > before => Ok(replacement),
+        (Ok(_), Ok(_)) => Err(refused(format!(
+            "it was created {}, not after {id} ({}): are the two ids swapped?",
+            show::time(&replacement.created_at),
+            show::time(&old.created_at)
+        ))),
+        _ => Err(refused("FoxReach's creation times of the two cannot be read, to tell which is newer".to_owned())),
+    }
+}
+
+/// Whether `webhook` is another webhook for `old`'s URL and the same set
+/// of event types.
+fn same_target(webhook: &Webhook, old: &Webhook) -> bool {
+    webhook.id != old.id && webhook.url == old.url && event_set(webhook) == event_set(old)
+}
+
+/// `webhook`'s event type names, each once, in any order.
+fn event_set(webhook: &Webhook) -> BTreeSet<&str> {
+    webhook.events.iter().map(String::as_str).collect()
 }
 
 /// `error` as [`failure`] sees it (the same exit status), its message
