@@ -145,10 +145,9 @@ fn observability<I: Inbox + Clone>(
             get(move || async move {
                 // The inbox gauges as of this scrape (the workers also set
                 // them every 15 s); the backlog never counts done entries.
-                if let Some(Ok(backlog)) = match &scraped {
-                    Some(inbox) => Some(inbox.backlog().await),
-                    None => None,
-                } {
+                if let Some(inbox) = &scraped
+                    && let Ok(backlog) = inbox.backlog().await
+                {
                     foxreach_webhooks::observe::backlog(&backlog);
                 }
                 // Histograms are summed up here, at each scrape.
