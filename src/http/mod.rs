@@ -9,6 +9,9 @@
 //!   on with the same bytes.
 //! - [`axum`] has the [`FoxReachEvent`](axum::FoxReachEvent) extractor and
 //!   [`VerifiedBody`] as an extractor, with or without the layer.
+//! - [`server`] (feature `server`) serves any of them over HTTP/1.1 with
+//!   header and idle timeouts, a connection limit and a shutdown deadline,
+//!   so that idle and slow clients cannot starve the receiver.
 //! - With feature `delivery`, a whole receiver in one call: `axum::router`
 //!   and `tower::receiver` verify, parse and hand each delivery to a
 //!   [`Dispatcher`](crate::delivery::Dispatcher), through one pipeline.
@@ -47,6 +50,9 @@ mod intake;
 mod outcome;
 mod plain;
 mod rejection;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 #[cfg(all(feature = "delivery", feature = "tower"))]
 mod tenant;
 #[cfg(feature = "test-util")]

@@ -10,12 +10,14 @@
 //!
 //! | metric | kind | labels | what it counts |
 //! | --- | --- | --- | --- |
-//! | `foxreach_webhooks_deliveries_total` | counter | `event_type`, `outcome` | verified deliveries, by what became of them ([`Outcome`](crate::delivery::Outcome)): `processed`, `duplicate`, `in_progress`, `failed_retryable`, `failed_permanent`, `panicked`, `still_running` (answered after the budget ran out), `shutting_down`, `stale`, `store_unavailable`, `kept` (in an inbox), `inbox_unavailable` |
+//! | `foxreach_webhooks_deliveries_total` | counter | `event_type`, `outcome` | verified deliveries, by what became of them ([`Outcome`](crate::delivery::Outcome)): `processed`, `duplicate`, `in_progress`, `failed_retryable`, `failed_permanent`, `panicked`, `still_running` (answered after the budget ran out), `shutting_down`, `stale`, `store_unavailable`, `kept` (in an inbox), `inbox_unavailable`, `inbox_full` (refused at the inbox's bound on open entries) |
 //! | `foxreach_webhooks_refusals_total` | counter | `reason` | requests refused before a handler could run: `missing_signature`, `malformed_signature`, `signature_mismatch`, `empty_secret`, `too_large`, `unreadable_body`, `not_json`, `not_an_event`, `stale` (outside the replay window), `unknown_tenant`, `tenant_unavailable` (the secret resolver failed) |
 //! | `foxreach_webhooks_handler_duration_seconds` | histogram | `event_type`, `result` | how long each handler ran, in seconds: `success`, `retryable_failure`, `permanent_failure`, `panic`, `timeout` (an inbox attempt cut at its limit) |
 //! | `foxreach_webhooks_handler_failures_total` | counter | `event_type`, `kind` | handlers that did not succeed: `retryable`, `permanent`, `panic`, `timeout` |
 //! | `foxreach_webhooks_inbox_retries_total` | counter | `event_type` | inbox entries scheduled again after a failed attempt |
 //! | `foxreach_webhooks_inbox_dead_letters_total` | counter | `event_type`, `reason` | inbox entries made dead letters: `permanent_failure`, `not_an_event`, `stale`, `exhausted` (the backoff's last try failed), `too_many_tries` (taken more often than the schedule allows: a handler that kills the process) |
+//!
+//! | `foxreach_webhooks_connections_closed_total` | counter | `reason` | connections the server closed itself (feature `server`, [`crate::http::server`]): `header_timeout` (no complete request head in time), `idle` (a kept-alive connection waited too long), `evicted` (the longest-idle, to make room at the connection limit), `refused` (answered `503` past the limit, every connection busy), `shutdown_deadline` (still open when the shutdown deadline passed) |
 //!
 //! `event_type` is one of FoxReach's eleven types as it writes them
 //! (`email.sent`, `lead.created`, ...), or `unknown` for any other.
@@ -74,6 +76,15 @@ mod refusal {
     }
 }
 
+/// Counts a connection the server closed itself, by a reason from a fixed set.
+#[cfg(feature = "server")]
+pub(crate) fn connection_closed(reason: &'static str) {
+    #[cfg(feature = "metrics")]
+    metrics::counter!("foxreach_webhooks_connections_closed_total", "reason" => reason).increment(1);
+    #[cfg(not(feature = "metrics"))]
+    let _ = reason;
+}
+
 /// Whether metrics and spans carry the tenant; see [`label_tenants`].
 #[cfg(feature = "delivery")]
 static LABEL_TENANTS: AtomicBool = AtomicBool::new(false);
@@ -130,6 +141,11 @@ pub fn describe() {
         "foxreach_webhooks_inbox_dead_letters_total",
         Unit::Count,
         "Inbox entries made dead letters, by event type and reason."
+    );
+    describe_counter!(
+        "foxreach_webhooks_connections_closed_total",
+        Unit::Count,
+        "Connections the server closed itself (header timeout, idle, evicted at the limit, refused, shutdown deadline), by reason."
     );
     describe_gauge!(
         "foxreach_webhooks_inbox_entries",
