@@ -7,9 +7,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -18,142 +16,12 @@ use hyper_util::service::{TowerToHyperService, TowerToHyperServiceFuture};
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, watch};
-use tokio::time::Instant;
+use tokio::sync::watch;
 use tower_service::Service;
 
 use super::BoxError;
+use super::activity::{Activity, Closed, Timeouts, Watch};
 use super::registry::Registered;
-
-/// The two waits a client may make the connection do.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Timeouts {
-    pub(super) header_read: Duration,
-    pub(super) idle: Duration,
-}
-
-/// What the watchdog knows of a connection, written by its IO (bytes
-/// arriving) and its service (requests starting and ending). Times are
-/// milliseconds since the server's `epoch`.
-#[derive(Debug)]
-pub(super) struct Activity {
-    epoch: Instant,
-    /// Requests whose answer is not ready yet (at most one, in HTTP/1.1).
-    in_flight: AtomicU32,
-    /// When the connection began to wait for its next request: accepted,
-    /// or its last answer ready.
-    waiting_since: AtomicU64,
-    /// When the first byte of the awaited request arrived, plus one; 0
-    /// while none has.
-    head_started: AtomicU64,
-    /// Whether a request was answered: the wait for the next one is then
-    /// the idle timeout, not the header timeout.
-    served: AtomicBool,
-    /// Closed to make room for a new connection.
-    evicted: AtomicBool,
-    /// Wakes the watchdog when any of the above changes what it waits for.
-    changed: Notify,
-}
-
-impl Activity {
-    pub(super) fn new(epoch: Instant) -> Self {
-        Self {
-            epoch,
-            in_flight: AtomicU32::new(0),
-            waiting_since: AtomicU64::new(millis_since(epoch)),
-            head_started: AtomicU64::new(0),
-            served: AtomicBool::new(false),
-            evicted: AtomicBool::new(false),
-            changed: Notify::new(),
-        }
-    }
-
-    /// Whether no request is in flight, so that closing loses no answer.
-    pub(super) fn is_idle(&self) -> bool {
-        self.in_flight.load(Ordering::Acquire) == 0
-    }
-
-    /// Since when the connection waits (ms since the epoch).
-    pub(super) fn waiting_since(&self) -> u64 {
-        self.waiting_since.load(Ordering::Relaxed)
-    }
-
-    /// Asks the connection to close (once its answer in flight, if any, is written).
-    pub(super) fn evict(&self) {
-        self.evicted.store(true, Ordering::Release);
-        self.changed.notify_one();
-    }
-
-    /// Whether no request ever reached the service: closing then cuts no answer.
-    fn has_answered_nothing(&self) -> bool {
-        !self.served.load(Ordering::Relaxed) && self.is_idle()
-    }
-
-    fn on_read(&self) {
-        // Two loads per read; a clock and a wake only for the first byte of a head.
-        if self.head_started.load(Ordering::Relaxed) == 0 && self.is_idle() {
-            self.head_started.store(millis_since(self.epoch) + 1, Ordering::Relaxed);
-            self.changed.notify_one();
-        }
-    }
-
-    fn begin(&self) {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-    }
-
-    fn end(&self) {
-        self.waiting_since.store(millis_since(self.epoch), Ordering::Relaxed);
-        self.head_started.store(0, Ordering::Relaxed);
-        self.served.store(true, Ordering::Relaxed);
-        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.changed.notify_one();
-        }
-    }
-
-    /// When the connection must be closed, if nothing changes meanwhile, and why;
-    /// `None` while a request is in flight.
-    fn deadline(&self, timeouts: Timeouts) -> Option<(Instant, Closed)> {
-        if !self.is_idle() {
-            return None;
-        }
-        let at = |millis: u64, wait: Duration| self.epoch + Duration::from_millis(millis) + wait;
-        let head_started = self.head_started.load(Ordering::Relaxed);
-        Some(if !self.served.load(Ordering::Relaxed) {
-            // The first request's head is due a header timeout after accept.
-            (at(self.waiting_since(), timeouts.header_read), Closed::HeaderTimeout)
-        } else if head_started > 0 {
-            (at(head_started - 1, timeouts.header_read), Closed::HeaderTimeout)
-        } else {
-            (at(self.waiting_since(), timeouts.idle), Closed::Idle)
-        })
-    }
-}
-
-fn millis_since(epoch: Instant) -> u64 {
-    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Why the server closed a connection itself (the `reason` label of
-/// `foxreach_webhooks_connections_closed_total`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Closed {
-    HeaderTimeout,
-    Idle,
-    Evicted,
-    /// The server is shutting down (not counted: every connection closes).
-    Shutdown,
-}
-
-impl Closed {
-    fn label(self) -> Option<&'static str> {
-        match self {
-            Self::HeaderTimeout => Some("header_timeout"),
-            Self::Idle => Some("idle"),
-            Self::Evicted => Some("evicted"),
-            Self::Shutdown => None,
-        }
-    }
-}
 
 /// Serves HTTP/1.1 on `stream` until the client leaves, a deadline passes,
 /// or `shutdown` says so; then gives up its place in the registry.
@@ -178,15 +46,12 @@ pub(super) async fn serve<S, B>(
     // cut kept-alive connections at the header timeout, switched off.
     let connection = hyper::server::conn::http1::Builder::new().header_read_timeout(None).serve_connection(io, service);
     tokio::pin!(connection);
+    let mut watch = Watch::new(timeouts);
+    let (_, first_look) = watch.look(&activity);
+    let sleep = tokio::time::sleep_until(first_look);
+    tokio::pin!(sleep);
     let mut closing = false;
     loop {
-        let deadline = if closing { None } else { activity.deadline(timeouts) };
-        let sleep = async {
-            match deadline {
-                Some((at, _)) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
         let close = tokio::select! {
             result = connection.as_mut() => {
                 if let Err(error) = result {
@@ -195,14 +60,12 @@ pub(super) async fn serve<S, B>(
                 }
                 return;
             }
-            () = sleep => match activity.deadline(timeouts) {
-                // Re-read: a request may have begun since the deadline was computed.
-                Some((at, why)) if at <= Instant::now() => Some(why),
-                _ => None,
-            },
-            () = activity.changed.notified(), if !closing => {
-                activity.evicted.load(Ordering::Acquire).then_some(Closed::Evicted)
+            () = sleep.as_mut(), if !closing => {
+                let (close, next_look) = watch.look(&activity);
+                sleep.as_mut().reset(next_look);
+                close
             }
+            () = activity.evict_now.notified(), if !closing => activity.is_evicted().then_some(Closed::Evicted),
             // A dropped sender means the server is gone: stop as well.
             _ = shutdown.changed(), if !closing => Some(Closed::Shutdown),
         };

@@ -5,7 +5,9 @@
 //! - **Header timeout** ([`Server::header_read_timeout`], 10 s): a new
 //!   connection must send its first request head within it; a kept-alive
 //!   one, its next head within it of that head's first byte. A client that
-//!   sends nothing, or headers one byte at a time, is closed.
+//!   sends nothing, or headers one byte at a time, is closed. The timeouts
+//!   are checked without a timer per request, so a close may come up to a
+//!   quarter of the header timeout late (never early).
 //! - **Idle timeout** ([`Server::idle_timeout`], 75 s): how long a
 //!   kept-alive connection may wait for its next request. Longer than the
 //!   60 s after which load balancers and proxies usually drop an idle
@@ -62,6 +64,7 @@
 //! ```
 
 mod accept;
+mod activity;
 mod connection;
 mod refusal;
 mod registry;
@@ -77,7 +80,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower_service::Service;
 
-use connection::Timeouts;
+use activity::Timeouts;
 use registry::Registry;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::time::Instant;
 
-use super::connection::Activity;
+use super::activity::Activity;
 
 /// Every open connection's [`Activity`], by a number of its own.
 #[derive(Debug)]
