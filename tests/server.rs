@@ -114,6 +114,21 @@ fn short_header_timeout() -> Server {
     Server::new().header_read_timeout(Duration::from_millis(200)).idle_timeout(Duration::from_secs(60))
 }
 
+/// Writes a head that never ends, a byte every 20 ms; `true` once the server closed the connection.
+async fn trickle_until_closed(stream: &mut TcpStream) -> bool {
+    let head = b"GET /fast HTTP/1.1\r\nx-padding: ".iter().chain(std::iter::repeat(&b'a'));
+    let trickle = async {
+        for byte in head {
+            if stream.write_all(&[*byte]).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    };
+    tokio::time::timeout(PATIENCE, trickle).await.unwrap_or(false)
+}
+
 #[tokio::test]
 async fn a_client_that_sends_nothing_is_closed_at_the_header_timeout() {
     let running = Running::start(short_header_timeout()).await;
@@ -125,20 +140,18 @@ async fn a_client_that_sends_nothing_is_closed_at_the_header_timeout() {
 async fn headers_trickled_a_byte_at_a_time_are_cut_at_the_header_timeout() {
     let running = Running::start(short_header_timeout()).await;
     let mut slow = running.connect().await;
-    let trickle = async {
-        // A head that never ends: one header whose value grows a byte at a time.
-        let head = b"GET /fast HTTP/1.1\r\nx-padding: ".iter().chain(std::iter::repeat(&b'a'));
-        for byte in head {
-            if slow.write_all(&[*byte]).await.is_err() {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        false
-    };
     // Bytes keep coming, so only the header timeout can end it.
-    let cut = tokio::time::timeout(PATIENCE, trickle).await.expect("the server closes a trickling client");
-    assert!(cut);
+    assert!(trickle_until_closed(&mut slow).await, "the server closes a trickling client");
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_trickling_its_next_head_is_cut_at_the_header_timeout() {
+    // The idle timeout is far beyond the test: only the header timeout can end it.
+    let running = Running::start(short_header_timeout()).await;
+    let mut client = running.connect().await;
+    client.write_all(GET_FAST).await.expect("sent");
+    assert!(answer(&mut client).await.starts_with("HTTP/1.1 200"));
+    assert!(trickle_until_closed(&mut client).await, "the server closes a trickling kept-alive client");
 }
 
 #[tokio::test]
