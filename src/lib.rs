@@ -42,7 +42,8 @@
 //! - `http` (feature `http`): checking an `http::HeaderMap`, the rejection
 //!   type with its statuses, the tower layer and `receiver` (`http::tower`,
 //!   feature `tower`), the axum extractors and `router` (`http::axum`,
-//!   feature `axum`), and signed requests for tests (`http::test_util`,
+//!   feature `axum`), serving with timeouts and limits (`http::server`,
+//!   feature `server`), and signed requests for tests (`http::test_util`,
 //!   feature `test-util`).
 //! - `api` (feature `api`): a `Client` of FoxReach's webhook management
 //!   API (create, list, update, delete webhooks; the event types offered)
@@ -57,6 +58,7 @@
 //! | `tower` | | `VerifySignatureLayer` for any tower or hyper service; with `delivery`, a one-call `receiver` (implies `http`) |
 //! | `axum` | | the `FoxReachEvent` and `VerifiedBody` extractors; with `delivery`, a one-call `router` (implies `tower`) |
 //! | `tracing` | | rejections logged at debug level: status and reason, never bodies or secrets |
+//! | `server` | | `http::server::Server`: serving over HTTP/1.1 (hyper, `tokio`) with header and idle timeouts, a connection limit and a shutdown deadline (implies `http`) |
 //! | `delivery` | | handlers per event type, each run to its end on a Tokio task (`tokio`, `tokio-util`), duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
 //! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers, and `RedisInbox` (implies `delivery`) |
 //! | `sqlite` | | `SqliteInbox`, the durable inbox in one SQLite file (implies `delivery`) |

@@ -127,3 +127,19 @@ async fn an_inbox_that_fails_is_503_so_that_foxreach_retries() {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     }
 }
+
+#[tokio::test]
+async fn an_inbox_at_its_bound_is_503_so_that_foxreach_keeps_the_delivery() {
+    let verifier = verifier();
+    let other = r#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_790"}}"#;
+    for through_router in [true, false] {
+        let inbox = SqliteInbox::in_memory().expect("opens").max_open_entries(1);
+        let kept = send(through_router, &verifier, inbox.clone(), signed(&verifier, PATH, LEAD)).await;
+        assert_eq!(kept, StatusCode::ACCEPTED);
+        let refused = send(through_router, &verifier, inbox.clone(), signed(&verifier, PATH, other)).await;
+        assert_eq!(refused, StatusCode::SERVICE_UNAVAILABLE, "past the bound, with Retry-After");
+        let again = send(through_router, &verifier, inbox.clone(), signed(&verifier, PATH, LEAD)).await;
+        assert_eq!(again, StatusCode::OK, "a duplicate of what is kept is still acknowledged");
+        assert_eq!(inbox.stats().await.expect("counts").pending, 1, "the refused one is not kept");
+    }
+}

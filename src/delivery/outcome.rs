@@ -48,6 +48,10 @@ pub enum Outcome {
     Kept,
     /// The inbox could not keep the delivery (logged), so FoxReach retries.
     InboxUnavailable(InboxError),
+    /// The inbox is at its bound on open entries
+    /// ([`InboxError::is_full`]): the delivery is refused so that FoxReach
+    /// keeps it and retries while the workers catch up.
+    InboxFull(InboxError),
 }
 
 impl Outcome {
@@ -64,7 +68,8 @@ impl Outcome {
             | Self::ShuttingDown
             | Self::Stale(_)
             | Self::StoreUnavailable(_)
-            | Self::InboxUnavailable(_) => false,
+            | Self::InboxUnavailable(_)
+            | Self::InboxFull(_) => false,
         }
     }
 }
@@ -96,6 +101,7 @@ impl Outcome {
             Self::StoreUnavailable(_) => "store_unavailable",
             Self::Kept => "kept",
             Self::InboxUnavailable(_) => "inbox_unavailable",
+            Self::InboxFull(_) => "inbox_full",
         }
     }
 
@@ -120,6 +126,7 @@ impl Outcome {
             }
             Self::Kept => "kept in the inbox; it will be processed",
             Self::InboxUnavailable(_) => "the inbox is unavailable; send it again later (the receiver's logs say why)",
+            Self::InboxFull(_) => "the inbox is full; send it again later, once its workers have caught up",
             Self::Stale(_) => return None,
         })
     }

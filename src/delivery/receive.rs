@@ -91,7 +91,8 @@ impl<H: Handler, S: SeenStore> Receive for Dispatcher<H, S> {
 
 /// Appends the delivery as it came, answering once it is durable:
 /// [`Outcome::Kept`] (`202`), [`Outcome::Duplicate`] (`200`) for a delivery
-/// kept already, in any state, or [`Outcome::InboxUnavailable`] (`503`).
+/// kept already, in any state, [`Outcome::InboxFull`] (`503`) past the
+/// inbox's bound on open entries, or [`Outcome::InboxUnavailable`] (`503`).
 impl<I: Inbox + Clone> Receive for I {
     async fn receive(&self, delivery: VerifiedDelivery) -> Result<Outcome, ParseError> {
         let VerifiedDelivery { body, key, tenant, .. } = delivery;
@@ -102,6 +103,15 @@ impl<I: Inbox + Clone> Receive for I {
         let outcome = match self.append(entry).await {
             Ok(Appended::New(_)) => Outcome::Kept,
             Ok(Appended::Duplicate(_)) => Outcome::Duplicate,
+            Err(error) if error.is_full() => {
+                tracing::warn!(
+                    target: "foxreach_webhooks::inbox",
+                    key = %key,
+                    %error,
+                    "answering 503 so that FoxReach keeps the delivery and retries",
+                );
+                Outcome::InboxFull(error)
+            }
             Err(error) => {
                 tracing::error!(
                     target: "foxreach_webhooks::inbox",

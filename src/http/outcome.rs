@@ -27,6 +27,7 @@ impl Outcome {
     /// | duplicate store unavailable | `503 Service Unavailable` | yes |
     /// | kept in the inbox | `202 Accepted` | no |
     /// | inbox unavailable | `503 Service Unavailable` | yes |
+    /// | inbox full (its bound on open entries) | `503 Service Unavailable` | yes |
     /// | outside the replay window | `403 Forbidden` | yes, and refused again |
     ///
     /// A duplicate of a delivery kept in an inbox, in any state, is also
@@ -42,7 +43,9 @@ impl Outcome {
             Self::Failed(_) | Self::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
             Self::StillRunning | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::InProgress => StatusCode::CONFLICT,
-            Self::StoreUnavailable(_) | Self::InboxUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StoreUnavailable(_) | Self::InboxUnavailable(_) | Self::InboxFull(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Kept => StatusCode::ACCEPTED,
             Self::Stale(_) => StatusCode::FORBIDDEN,
         }
@@ -70,6 +73,7 @@ impl Outcome {
             Self::InProgress
                 | Self::StoreUnavailable(_)
                 | Self::InboxUnavailable(_)
+                | Self::InboxFull(_)
                 | Self::StillRunning
                 | Self::ShuttingDown
         ) {

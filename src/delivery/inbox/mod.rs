@@ -40,19 +40,19 @@
 mod attempt;
 mod backoff;
 mod entry;
+mod error;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod worker;
 
-use std::error::Error as StdError;
-use std::fmt;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 pub use backoff::Backoff;
 pub use entry::{Appended, Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+pub use error::InboxError;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{Durability, RedisInbox};
@@ -60,8 +60,6 @@ pub use redis::{Durability, RedisInbox};
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteInbox;
 pub use worker::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_RETENTION, Workers};
-
-use super::error::BoxError;
 
 /// Where verified deliveries are kept until they are processed.
 pub trait Inbox: Send + Sync + 'static {
@@ -108,6 +106,21 @@ pub trait Inbox: Send + Sync + 'static {
         }
     }
 
+    /// Whether deliveries can be kept now, for a readiness probe: `Ok`
+    /// when an append made now would be kept. Engines probe with a write
+    /// (a lock held elsewhere, a full disk, a server refusing writes show
+    /// up), check that their storage is still the one they opened, and
+    /// refuse past their bound on open entries. By default it reads the
+    /// [`backlog`](Self::backlog).
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError`] saying why not: the same error an append would meet
+    /// ([`InboxError::is_full`] past the bound).
+    fn ready(&self) -> impl Future<Output = Result<(), InboxError>> + Send {
+        async move { self.backlog().await.map(drop) }
+    }
+
     /// Up to `limit` entries after `after` (by id), in `state` or in any;
     /// without their bodies.
     fn list(
@@ -136,35 +149,5 @@ pub trait Inbox: Send + Sync + 'static {
     /// find new entries at their next look.
     fn appended(&self) -> impl Future<Output = ()> + Send {
         std::future::pending()
-    }
-}
-
-/// The inbox could not do what was asked: its file is locked or corrupt,
-/// the disk is full. A delivery that could not be appended is not
-/// acknowledged, so FoxReach retries it.
-pub struct InboxError(BoxError);
-
-impl InboxError {
-    /// Wraps the engine's own error.
-    pub fn new(error: impl Into<BoxError>) -> Self {
-        Self(error.into())
-    }
-}
-
-impl fmt::Display for InboxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the inbox failed: {}", self.0)
-    }
-}
-
-impl fmt::Debug for InboxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("InboxError").field(&self.0).finish()
-    }
-}
-
-impl StdError for InboxError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.0)
     }
 }

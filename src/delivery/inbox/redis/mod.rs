@@ -3,6 +3,7 @@
 //! keys), so that copies of one delivery at two receivers make one entry
 //! and an entry is held by one worker at a time.
 
+mod connect;
 mod durability;
 mod rows;
 mod scripts;
@@ -17,9 +18,7 @@ use std::time::{Duration, SystemTime};
 use redis::aio::ConnectionManager;
 use redis::{Script, ScriptInvocation, Value};
 
-use super::worker::DEFAULT_RETENTION;
 use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
-use crate::delivery::redis_connection::{self, RESPONSE_TIMEOUT};
 use crate::tenant::Tenant;
 
 static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::APPEND));
@@ -65,7 +64,7 @@ const STEP: u64 = 1_000;
 ///   and the stream `<prefix>d` holds one message per dead letter (its
 ///   number, reason and attempts) until it is replayed.
 /// - **retention.** A done entry and its duplicate key expire after the
-///   retention ([`DEFAULT_RETENTION`], 7 days), which Redis applies even
+///   retention ([`DEFAULT_RETENTION`](super::DEFAULT_RETENTION), 7 days), which Redis applies even
 ///   with no worker running. [`purge`](Inbox::purge) (which
 ///   [`Workers`](super::Workers) call every 10 minutes with their own
 ///   retention: the shorter of the two wins) drops them early, a thousand
@@ -91,6 +90,8 @@ pub struct RedisInbox {
     disk: Option<DiskWaits>,
     /// Wakes this process's workers when it appends.
     appended: std::sync::Arc<tokio::sync::Notify>,
+    /// The bound on open entries, if any.
+    max_open: Option<u64>,
 }
 
 impl std::fmt::Debug for RedisInbox {
@@ -104,62 +105,6 @@ impl std::fmt::Debug for RedisInbox {
 }
 
 impl RedisInbox {
-    /// Connects to the Redis at `url` (`redis://[:password@]host:port/db`),
-    /// with one-second timeouts, under the prefix `foxreach:inbox:`, and
-    /// checks the server's durability settings (above).
-    ///
-    /// # Errors
-    ///
-    /// [`InboxError`] if the URL is invalid or Redis cannot be reached (the
-    /// message never holds the URL, which may hold a password).
-    pub async fn connect(url: &str) -> Result<Self, InboxError> {
-        let mut inbox = Self::over(manager(url, RESPONSE_TIMEOUT).await?);
-        inbox.durability = durability::check(&mut inbox.connection.clone()).await;
-        if inbox.durability == Durability::WaitAof {
-            // Its own connection, with room for a round's wait.
-            let connection = manager(url, RESPONSE_TIMEOUT * 3).await?;
-            inbox.disk = Some(DiskWaits::start(connection));
-        }
-        Ok(inbox)
-    }
-
-    /// Connects to an inbox that exists already (its entry counter is
-    /// there), creating nothing: for the command-line tool, so that a
-    /// mistyped database number is an error, not a new empty inbox.
-    ///
-    /// # Errors
-    ///
-    /// As [`connect`](Self::connect), and if there is no inbox under the
-    /// default prefix.
-    pub async fn connect_existing(url: &str) -> Result<Self, InboxError> {
-        let inbox = Self::over(manager(url, RESPONSE_TIMEOUT).await?);
-        let mut connection = inbox.connection.clone();
-        let counter = format!("{}id", inbox.prefix);
-        let exists: bool =
-            redis::cmd("EXISTS").arg(&counter).query_async(&mut connection).await.map_err(InboxError::new)?;
-        if !exists {
-            return Err(InboxError::new(format!(
-                "there is no inbox under the prefix {} in this database",
-                inbox.prefix
-            )));
-        }
-        Ok(inbox)
-    }
-
-    /// An inbox over `connection`, under the default prefix, with a
-    /// consumer name of its own.
-    fn over(connection: ConnectionManager) -> Self {
-        Self {
-            connection,
-            prefix: "foxreach:inbox:".to_owned(),
-            consumer: format!("{}-{}", std::process::id(), millis(SystemTime::now())),
-            retention: DEFAULT_RETENTION,
-            durability: Durability::NotOnDisk,
-            disk: None,
-            appended: std::sync::Arc::new(tokio::sync::Notify::new()),
-        }
-    }
-
     /// What a `202` means for Redis's disk, from the server's settings
     /// when this inbox connected.
     #[must_use]
@@ -178,11 +123,26 @@ impl RedisInbox {
     }
 
     /// How long done entries (and their duplicate keys) are kept
-    /// ([`DEFAULT_RETENTION`], 7 days): keep it longer than FoxReach's
+    /// ([`DEFAULT_RETENTION`](super::DEFAULT_RETENTION), 7 days): keep it longer than FoxReach's
     /// retries (36 minutes).
     #[must_use]
     pub fn retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// Refuses appends while `max` entries or more are open (pending or
+    /// taken, across every receiver sharing the inbox, counted exactly in
+    /// the append's script): deliveries past it are answered `503` with
+    /// `Retry-After`
+    /// ([`Outcome::InboxFull`](crate::delivery::Outcome::InboxFull)), so that
+    /// FoxReach keeps them and retries while the workers catch up, and
+    /// [`ready`](Inbox::ready) fails. Off by default. FoxReach stops
+    /// retrying 36 minutes after a first failure: set it where the workers
+    /// catch up well within that.
+    #[must_use]
+    pub fn max_open_entries(mut self, max: u64) -> Self {
+        self.max_open = Some(max);
         self
     }
 
@@ -220,9 +180,13 @@ impl Inbox for RedisInbox {
             .arg(optional(entry.event_type.as_deref()))
             .arg(optional(entry.timestamp.as_deref()))
             .arg(optional(entry.tenant.as_ref().map(Tenant::as_str)))
+            .arg(self.max_open.unwrap_or(0))
             .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
+        if new == 2 {
+            return Err(InboxError::full(u64::try_from(id).unwrap_or(0), self.max_open.unwrap_or(0)));
+        }
         let id = EntryId(id);
         // Also for a duplicate: the first copy, appended by another
         // receiver a moment ago, may not be on disk yet.
@@ -238,6 +202,30 @@ impl Inbox for RedisInbox {
 
     async fn appended(&self) {
         self.appended.notified().await;
+    }
+
+    /// A write (a key `<prefix>ready` that expires after a minute), so that
+    /// a Redis refusing writes (out of memory under `noeviction`, a failed
+    /// snapshot with `stop-writes-on-bgsave-error`, a read-only replica)
+    /// shows here as it would for an append; then the bound.
+    async fn ready(&self) -> Result<(), InboxError> {
+        let mut connection = self.connection.clone();
+        let (open,): (u64,) = redis::pipe()
+            .cmd("SET")
+            .arg(format!("{}ready", self.prefix))
+            .arg(millis(SystemTime::now()))
+            .arg("PX")
+            .arg(60_000)
+            .ignore()
+            .cmd("ZCARD")
+            .arg(format!("{}open", self.prefix))
+            .query_async(&mut connection)
+            .await
+            .map_err(InboxError::new)?;
+        match self.max_open {
+            Some(limit) if open >= limit => Err(InboxError::full(open, limit)),
+            _ => Ok(()),
+        }
     }
 
     async fn take(&self, max: usize, lease: Duration) -> Result<Vec<Taken>, InboxError> {
@@ -390,9 +378,4 @@ impl Inbox for RedisInbox {
             }
         }
     }
-}
-
-/// A connection to `url` (see `redis_connection::connect`).
-async fn manager(url: &str, response_timeout: Duration) -> Result<ConnectionManager, InboxError> {
-    redis_connection::connect(url, response_timeout).await.map_err(InboxError::new)
 }

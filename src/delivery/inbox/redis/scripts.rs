@@ -18,17 +18,24 @@
 //! - `P claim`: where the next `XAUTOCLAIM` looks;
 //! - `P all` (zset, scored by number): every entry, for listing;
 //! - `P d`: the dead letters' stream, one message (origin, attempts,
-//!   reason) per dead letter, deleted when it is replayed.
+//!   reason) per dead letter, deleted when it is replayed;
+//! - `P ready`: written by each readiness probe, expiring after a minute.
 
-/// Appends unless the key is kept, numbering entries with the counter
-/// `P id`. ARGV: prefix, key hex, body, received at (ms), event type,
-/// timestamp, tenant (each `-` for none or `=` then the value). Returns
-/// `{1, id}` for new, `{0, id}` for a duplicate.
+/// Appends unless the key is kept or the bound on open entries is reached,
+/// numbering entries with the counter `P id`. ARGV: prefix, key hex, body,
+/// received at (ms), event type, timestamp, tenant (each `-` for none or
+/// `=` then the value), the bound (0 for none). Returns `{1, id}` for new,
+/// `{0, id}` for a duplicate, `{2, open entries}` when refused at the bound.
 pub(super) const APPEND: &str = r"
 local p = ARGV[1]
 local k = p .. 'k:' .. ARGV[2]
 local existing = redis.call('GET', k)
 if existing then return {0, tonumber(existing)} end
+local limit = tonumber(ARGV[8])
+if limit > 0 then
+  local open = redis.call('ZCARD', p .. 'open')
+  if open >= limit then return {2, open} end
+end
 local id = redis.call('INCR', p .. 'id')
 local at = redis.call('XADD', p .. 's', '*', 'origin', id)
 redis.call('HSET', p .. 'e:' .. id, 'key', ARGV[2], 'body', ARGV[3], 'received_at', ARGV[4],

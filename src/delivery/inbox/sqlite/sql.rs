@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{from_millis, millis};
 use crate::delivery::DeliveryKey;
-use crate::delivery::inbox::{Appended, Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+use crate::delivery::inbox::{Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
 use crate::tenant::Tenant;
 
 /// The schema this code writes, in `PRAGMA user_version`.
@@ -75,11 +75,11 @@ fn state(code: i64) -> rusqlite::Result<State> {
     })
 }
 
-/// Sets up a connection: WAL, durable commits, a wait for other processes'
-/// locks, and the schema if `create` and the file is empty (refusing a
-/// file of another version, or another database).
-pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result<()> {
-    connection.busy_timeout(Duration::from_secs(5))?;
+/// Sets up a connection: WAL, durable commits, a wait of `lock_wait` for
+/// other processes' locks, and the schema if `create` and the file is empty
+/// (refusing a file of another version, or another database).
+pub(super) fn prepare(connection: &Connection, create: bool, lock_wait: Duration) -> rusqlite::Result<()> {
+    connection.busy_timeout(lock_wait)?;
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let objects: i64 = connection.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| row.get(0))?;
     // Checked before anything is written: the file may be someone else's.
@@ -113,7 +113,34 @@ pub(super) fn prepare(connection: &Connection, create: bool) -> rusqlite::Result
     // every 10,000 pages (the WAL grows to about 40 MB) instead of SQLite's
     // 1,000 took the receiver from 0.27x to 0.33x of a bare hyper server.
     // A 32 MB page cache did not help (truncating it took 5% of the writer).
-    connection.pragma_update(None, "wal_autocheckpoint", 10_000)
+    connection.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
+    // A log that grew past that (a long reader held checkpoints back) is cut
+    // back to it when the next checkpoint resets it; the writer empties it
+    // whenever it has held writes for a second and nothing waits (see
+    // `checkpoint.rs`).
+    connection.pragma_update(None, "journal_size_limit", CHECKPOINT_PAGES * 4096)?;
+    // A first read in WAL mode makes the -wal and -shm files, which the
+    // inbox then watches (see `identity.rs`).
+    connection.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| row.get::<_, i64>(0)).map(drop)
+}
+
+/// How many pages the write-ahead log takes before a checkpoint.
+const CHECKPOINT_PAGES: i64 = 10_000;
+
+/// A write that changes nothing, for the readiness probe: it takes the write
+/// lock and puts a page in the log, so that a lock held elsewhere or a full
+/// disk shows up as it would for an append.
+pub(super) fn probe(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+    transaction.pragma_update(None, "user_version", VERSION)
+}
+
+/// How many entries are open (pending or taken), through the partial due
+/// index, which holds exactly them.
+pub(super) fn open_entries(transaction: &Transaction<'_>) -> rusqlite::Result<u64> {
+    let open: i64 = transaction
+        .prepare_cached("SELECT COUNT(*) FROM entries WHERE state IN (0, 1)")?
+        .query_row([], |row| row.get(0))?;
+    Ok(u64::try_from(open).unwrap_or(0))
 }
 
 /// Adds version 3's tenant column and dead-letter index, unless another
@@ -145,16 +172,23 @@ fn key(row: &Row<'_>, column: usize) -> rusqlite::Result<DeliveryKey> {
     Ok(DeliveryKey::new(key))
 }
 
-pub(super) fn append(transaction: &Transaction<'_>, entry: &NewEntry) -> rusqlite::Result<Appended> {
-    let key = entry.key.as_bytes().as_slice();
+/// The entry kept under `key`, in any state, if there is one.
+pub(super) fn duplicate(transaction: &Transaction<'_>, key: &DeliveryKey) -> rusqlite::Result<Option<EntryId>> {
+    let key = key.as_bytes().as_slice();
     let mut alike =
         transaction.prepare_cached("SELECT id, key FROM entries WHERE substr(key, 1, 8) = substr(?1, 1, 8)")?;
     let mut rows = alike.query(params![key])?;
     while let Some(row) = rows.next()? {
         if row.get_ref(1)?.as_blob()? == key {
-            return Ok(Appended::Duplicate(EntryId(row.get(0)?)));
+            return Ok(Some(EntryId(row.get(0)?)));
         }
     }
+    Ok(None)
+}
+
+/// Adds `entry`, pending and due now (its key is not kept: see [`duplicate`]).
+pub(super) fn insert(transaction: &Transaction<'_>, entry: &NewEntry) -> rusqlite::Result<EntryId> {
+    let key = entry.key.as_bytes().as_slice();
     let id = transaction
         .prepare_cached(
             "INSERT INTO entries (key, body, event_type, timestamp, received_at, state, due_at, since, tenant)
@@ -172,7 +206,7 @@ pub(super) fn append(transaction: &Transaction<'_>, entry: &NewEntry) -> rusqlit
             ],
             |row| row.get(0),
         )?;
-    Ok(Appended::New(EntryId(id)))
+    Ok(EntryId(id))
 }
 
 pub(super) fn take(

@@ -5,10 +5,13 @@
 
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpoints;
+use super::identity::Identity;
 use crate::delivery::inbox::InboxError;
 
 /// The most operations one transaction takes.
@@ -19,14 +22,24 @@ const MAX_BATCH: usize = 512;
 /// bodies while the disk is slower than the requests.
 const MAX_QUEUED: usize = 4096;
 
+/// How long the caller of an append (or a readiness probe) waits for its
+/// commit before it is answered `503`: the lock wait (1 s) of its own batch
+/// and of the one before it, well within FoxReach's 5 s. A commit that
+/// comes later still keeps the delivery, and FoxReach's retry of it is then
+/// a duplicate (`200`).
+const KEEP_BUDGET: Duration = Duration::from_secs(2);
+
 /// What an operation does to the file.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Access {
     /// Only reads.
     Read,
-    /// Writes with one statement, which SQLite applies whole or not at
-    /// all: no savepoint needed (an append, the hot path).
-    WriteOne,
+    /// Keeps deliveries: an append, or the readiness probe that stands for
+    /// one. It writes with one statement, which SQLite applies whole or not
+    /// at all (no savepoint: the hot path), is refused once the inbox's
+    /// files are no longer the ones opened, and its caller waits at most
+    /// [`KEEP_BUDGET`].
+    Keep,
     /// Writes with several statements, in a savepoint of its own, so that
     /// it takes effect whole or not at all whatever the others do.
     Write,
@@ -36,29 +49,39 @@ pub(super) enum Access {
 /// and gives back what answers its caller once the commit's fate is known
 /// (`None` if it committed).
 struct Job {
-    writes: bool,
+    access: Access,
     run: Run,
 }
 type Run = Box<dyn FnOnce(Result<&Transaction<'_>, &Failed>) -> Answer + Send>;
 type Answer = Box<dyn FnOnce(Option<&Failed>) + Send>;
 
-/// A `BEGIN` or `COMMIT` that failed, told to every operation of its batch,
-/// each as a `rusqlite::Error` of its own with SQLite's code (locked, not a
-/// database, disk full...), so that callers can tell the cases apart.
-struct Failed {
-    stage: &'static str,
-    code: rusqlite::ffi::Error,
-    message: String,
+/// Why a batch, or the deliveries in it, could not be kept: told to each
+/// operation as an error of its own.
+enum Failed {
+    /// A `BEGIN` or `COMMIT` that failed, with SQLite's code (locked, not a
+    /// database, disk full...), so that callers can tell the cases apart.
+    Sqlite { stage: &'static str, code: rusqlite::ffi::Error, message: String },
+    /// The inbox's files were deleted or replaced under this process.
+    Replaced(String),
 }
 
 impl Failed {
     fn new(stage: &'static str, error: &rusqlite::Error) -> Self {
         let code = error.sqlite_error().copied().unwrap_or(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR));
-        Self { stage, code, message: error.to_string() }
+        Self::Sqlite { stage, code, message: error.to_string() }
     }
 
     fn to_error(&self) -> InboxError {
-        InboxError::new(rusqlite::Error::SqliteFailure(self.code, Some(format!("{}: {}", self.stage, self.message))))
+        match self {
+            Self::Sqlite { stage, code, message } => {
+                InboxError::new(rusqlite::Error::SqliteFailure(*code, Some(format!("{stage}: {message}"))))
+            }
+            Self::Replaced(which) => InboxError::new(format!(
+                "{which}: deliveries are refused, since what is written there is lost at the next start; \
+                 restart the receiver to open the inbox at its path again (the workers of this process \
+                 go on with what the old file holds)"
+            )),
+        }
     }
 }
 
@@ -69,11 +92,17 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(connection: Connection) -> Result<Self, InboxError> {
+    /// Starts the thread on `connection`, whose lock wait is `lock_wait`;
+    /// `identity` is its files as opened (`None` in memory).
+    pub(super) fn start(
+        connection: Connection,
+        identity: Option<Identity>,
+        lock_wait: Duration,
+    ) -> Result<Self, InboxError> {
         let (jobs, incoming) = mpsc::sync_channel(MAX_QUEUED);
         thread::Builder::new()
             .name("foxreach-inbox".to_owned())
-            .spawn(move || write(connection, &incoming))
+            .spawn(move || write(connection, &incoming, identity.as_ref(), lock_wait))
             .map_err(InboxError::new)?;
         Ok(Self { jobs })
     }
@@ -101,14 +130,22 @@ impl Writer {
                 let _ = reply.send(result);
             })
         });
-        let job = Job { writes: access != Access::Read, run };
-        self.jobs.try_send(job).map_err(|error| match error {
+        self.jobs.try_send(Job { access, run }).map_err(|error| match error {
             mpsc::TrySendError::Full(_) => {
                 InboxError::new(format!("the inbox is busy: {MAX_QUEUED} operations wait for the disk"))
             }
             mpsc::TrySendError::Disconnected(_) => stopped(),
         })?;
-        answer.await.map_err(|_| stopped())?
+        if access != Access::Keep {
+            return answer.await.map_err(|_| stopped())?;
+        }
+        match tokio::time::timeout(KEEP_BUDGET, answer).await {
+            Ok(answer) => answer.map_err(|_| stopped())?,
+            Err(_) => Err(InboxError::new(format!(
+                "the inbox did not confirm the write within {} s (a slow disk, or a lock held elsewhere)",
+                KEEP_BUDGET.as_secs()
+            ))),
+        }
     }
 }
 
@@ -138,8 +175,9 @@ fn in_savepoint<T>(
     }
 }
 
-fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
-    while let Ok(first) = incoming.recv() {
+fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>, identity: Option<&Identity>, lock_wait: Duration) {
+    let mut checkpoints = Checkpoints::new(lock_wait);
+    while let Some(first) = checkpoints.next(&connection, incoming) {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match incoming.try_recv() {
@@ -147,10 +185,24 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        // Checked once a batch, before anything is written: a delivery
+        // written to a file that is gone would be answered 202 and lost.
+        if let Some(identity) = identity
+            && batch.iter().any(|job| job.access == Access::Keep)
+            && let Err(which) = identity.check()
+        {
+            let failed = Failed::Replaced(which);
+            let (refused, rest): (Vec<Job>, Vec<Job>) = batch.into_iter().partition(|job| job.access == Access::Keep);
+            refused.into_iter().for_each(|job| (job.run)(Err(&failed))(None));
+            batch = rest;
+            if batch.is_empty() {
+                continue;
+            }
+        }
         // IMMEDIATE: take the write lock at the start, so that another process
         // (the command-line tool) makes this wait, not fail half way. Reads
         // alone take none: in WAL they see the last commit, blocking nobody.
-        let behavior = match batch.iter().any(|job| job.writes) {
+        let behavior = match batch.iter().any(|job| job.access != Access::Read) {
             true => TransactionBehavior::Immediate,
             false => TransactionBehavior::Deferred,
         };
@@ -162,6 +214,7 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
                 continue;
             }
         };
+        let kept = batch.iter().any(|job| job.access == Access::Keep);
         let answers: Vec<Answer> = batch.into_iter().map(|job| (job.run)(Ok(&transaction))).collect();
         match transaction.commit() {
             Ok(()) => answers.into_iter().for_each(|answer| answer(None)),
@@ -170,5 +223,6 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>) {
                 answers.into_iter().for_each(|answer| answer(Some(&failed)));
             }
         }
+        checkpoints.after_batch(&connection, kept);
     }
 }
