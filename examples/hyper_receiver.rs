@@ -3,17 +3,17 @@
 //! route, inbox (`FOXREACH_INBOX`), handler and statuses,
 //! with the tower `receiver` service (`VerifySignatureLayer` around the
 //! inbox, or around the dispatcher with `FOXREACH_INBOX=memory`). Other methods on
-//! the route get `405` with `Allow: POST`, other paths `404`. On Ctrl-C or
-//! SIGTERM it stops accepting, lets the connections in flight finish, and
-//! waits up to 10 seconds for the handlers still running.
+//! the route get `405` with `Allow: POST`, other paths `404`. It is served
+//! by `http::server::Server` (the same timeouts and limits, from the same
+//! variables, as `receiver`). On Ctrl-C or SIGTERM it stops accepting,
+//! lets the requests in flight finish, and waits up to 10 seconds for the
+//! handlers still running.
 //!
 //! ```text
-//! cargo run --features tower,sqlite --example hyper_receiver
+//! cargo run --features tower,sqlite,server --example hyper_receiver
 //! ```
 
 mod common;
-
-use std::pin::pin;
 
 use bytes::Bytes;
 use common::inbox::Opened;
@@ -24,11 +24,6 @@ use foxreach_webhooks::http::tower::receiver;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{Either, Empty};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
 use tower::{ServiceExt, service_fn};
 
 #[tokio::main]
@@ -68,25 +63,10 @@ async fn serve(verifier: Verifier, deliveries: impl Receive) -> Result<(), Box<d
         }
     });
 
-    let listener = TcpListener::bind(("127.0.0.1", common::port()?)).await?;
-    eprintln!("listening on http://{}{}", listener.local_addr()?, common::ROUTE);
-    let connections = GracefulShutdown::new();
-    let mut stopping = pin!(common::shutdown_signal());
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut stopping => break,
-        };
-        let service = TowerToHyperService::new(app.clone());
-        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-        let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                eprintln!("connection error: {err}");
-            }
-        });
-    }
-    connections.shutdown().await;
+    // hyper, with the header and idle timeouts, the connection limit and
+    // the shutdown deadline that a bare accept loop leaves out.
+    let listener = common::listen(common::ROUTE).await?;
+    common::stopped(common::server()?.serve(listener, app, common::shutdown_signal()).await);
     Ok(())
 }
 

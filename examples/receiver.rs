@@ -33,10 +33,24 @@
 //! accepting and waits up to 10 seconds for the handlers still running;
 //! what the inbox holds is processed at the next start.
 //!
-//! With feature `metrics`, `GET /metrics` answers the receiver's counters
-//! in Prometheus's text format (names and labels in the crate's `observe`
-//! module), and `GET /healthz` says whether the inbox answers: `200 ok`,
-//! or `503` when it does not (the reason goes to the log: it may name the inbox's host).
+//! It is served by the crate's `http::server::Server`: a client that sends
+//! no complete request head within `HEADER_TIMEOUT_MS` (default 10000) is
+//! closed, a kept-alive connection idle for `IDLE_TIMEOUT_MS` (default
+//! 75000) too; at `MAX_CONNECTIONS` (default 512) the idlest connection
+//! makes room, or a new one is answered `503` when all are busy. With
+//! `FOXREACH_INBOX_MAX_OPEN` set, deliveries are answered `503` while that
+//! many entries wait to be processed.
+//!
+//! For an orchestrator: `GET /livez` answers `200` while the process
+//! serves (the liveness probe: restart when it fails); `GET /readyz` (and
+//! `/healthz`, the same) answers `200` when a delivery would be kept now:
+//! the inbox takes a write, its file is the one opened, it is under its
+//! bound; otherwise `503`, with the reason in the log (it may name the
+//! inbox's host). Point the readiness probe there: a locked or full inbox
+//! takes the receiver out of rotation without restarting it. With feature
+//! `metrics`, `GET /metrics` answers the receiver's counters in
+//! Prometheus's text format (names and labels in the crate's `observe`
+//! module).
 //!
 //! ```text
 //! cargo run --all-features --example receiver
@@ -49,11 +63,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::routing::get;
 use common::inbox::Opened;
 use common::printer::Printer;
 use foxreach_webhooks::Verifier;
-#[cfg(feature = "metrics")]
-use foxreach_webhooks::delivery::inbox::Inbox;
+use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox};
 use foxreach_webhooks::delivery::{Dispatcher, Receive, SeenStore};
 use foxreach_webhooks::http::axum::router;
 use tower_http::timeout::TimeoutLayer;
@@ -66,33 +80,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let verifier = common::verifier()?;
     let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
-    #[cfg(feature = "metrics")]
-    let metrics = {
-        use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
-        // Buckets rather than quantiles, so that Prometheus can add them up
-        // across receivers: from a millisecond to FoxReach's 5 s and past.
-        let buckets = [0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0];
-        let handle = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Full("foxreach_webhooks_handler_duration_seconds".to_owned()), &buckets)?
-            .install_recorder()?;
-        foxreach_webhooks::observe::describe();
-        handle
-    };
-    #[cfg(not(feature = "metrics"))]
-    let metrics = ();
+    let metrics = Metrics::install()?;
     match common::inbox::open().await? {
         Opened::Sqlite(inbox, workers) => {
-            serve(verifier, inbox.clone(), timeout, observability(Some(inbox), &metrics)).await?;
+            serve(verifier, inbox.clone(), timeout, operations(Some(inbox), &metrics)).await?;
             return workers.stop().await;
         }
         #[cfg(feature = "redis")]
         Opened::Redis(inbox, workers) => {
-            serve(verifier, inbox.clone(), timeout, observability(Some(inbox), &metrics)).await?;
+            serve(verifier, inbox.clone(), timeout, operations(Some(inbox), &metrics)).await?;
             return workers.stop().await;
         }
         Opened::Memory => {}
     }
-    let routes = observability(None::<foxreach_webhooks::delivery::inbox::SqliteInbox>, &metrics);
+    let routes = operations(None::<SqliteInbox>, &metrics);
     let dispatcher = Dispatcher::new(Printer::from_env());
     match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
@@ -130,53 +131,90 @@ async fn serve(
     common::serve(app).await
 }
 
-/// `GET /metrics` and `GET /healthz` (feature `metrics`), or nothing.
-#[cfg(feature = "metrics")]
-fn observability<I: Inbox + Clone>(
-    inbox: Option<I>,
-    metrics: &metrics_exporter_prometheus::PrometheusHandle,
-) -> Router {
-    use axum::routing::get;
-    let metrics = metrics.clone();
-    let scraped = inbox.clone();
+/// `GET /livez` (the process answers), `GET /readyz` (deliveries can be kept
+/// now; `/healthz` is the same), and with feature `metrics` `GET /metrics`.
+fn operations<I: Inbox + Clone>(inbox: Option<I>, metrics: &Metrics) -> Router {
+    let probed = inbox.clone();
+    let ready = get(move || readiness(probed.clone()));
     Router::new()
-        .route(
-            "/metrics",
-            get(move || async move {
-                // The inbox gauges as of this scrape (the workers also set
-                // them every 15 s); the backlog never counts done entries.
-                if let Some(inbox) = &scraped
-                    && let Ok(backlog) = inbox.backlog().await
-                {
-                    foxreach_webhooks::observe::backlog(&backlog);
-                }
-                // Histograms are summed up here, at each scrape.
-                metrics.run_upkeep();
-                metrics.render()
-            }),
-        )
-        .route(
-            "/healthz",
-            get(move || async move {
-                let Some(inbox) = inbox else {
-                    return (StatusCode::OK, "ok: no inbox (FOXREACH_INBOX=memory)".to_owned());
-                };
-                match inbox.backlog().await {
-                    Ok(_) => (StatusCode::OK, "ok: the inbox answers".to_owned()),
-                    // The error may name the inbox's host: logged, not answered.
-                    Err(error) => {
-                        tracing::error!(%error, "health check: the inbox does not answer");
-                        (
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "the inbox does not answer (see the receiver's log)".to_owned(),
-                        )
-                    }
-                }
-            }),
-        )
+        .route("/livez", get(|| async { "ok: the receiver runs" }))
+        .route("/readyz", ready.clone())
+        .route("/healthz", ready)
+        .merge(metrics.route(inbox))
 }
 
+/// `200` when an append made now would be kept (the inbox probes with a
+/// write), `503` with the reason in the log (it may name the inbox's host
+/// or file) otherwise.
+async fn readiness<I: Inbox>(inbox: Option<I>) -> (StatusCode, &'static str) {
+    let Some(inbox) = inbox else {
+        return (StatusCode::OK, "ready: deliveries are processed in the request (FOXREACH_INBOX=memory)");
+    };
+    match inbox.ready().await {
+        Ok(()) => (StatusCode::OK, "ready: deliveries are kept"),
+        Err(error) => {
+            tracing::warn!(%error, "not ready: the inbox cannot keep deliveries now");
+            let why = match error.is_full() {
+                true => "not ready: the inbox is at its bound on open entries (see the receiver's log)",
+                false => "not ready: the inbox cannot keep deliveries now (see the receiver's log)",
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, why)
+        }
+    }
+}
+
+/// The Prometheus recorder (feature `metrics`), or nothing.
+#[cfg(feature = "metrics")]
+struct Metrics(metrics_exporter_prometheus::PrometheusHandle);
 #[cfg(not(feature = "metrics"))]
-fn observability<I>(_: Option<I>, _: &()) -> Router {
-    Router::new()
+struct Metrics;
+
+impl Metrics {
+    /// Installs the recorder, with buckets rather than quantiles for handler
+    /// durations, so that Prometheus can add them up across receivers: from
+    /// a millisecond to FoxReach's 5 s and past.
+    #[cfg(feature = "metrics")]
+    fn install() -> Result<Self, Box<dyn std::error::Error>> {
+        use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+        let buckets = [0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0];
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full("foxreach_webhooks_handler_duration_seconds".to_owned()), &buckets)?
+            .install_recorder()?;
+        foxreach_webhooks::observe::describe();
+        Ok(Self(handle))
+    }
+
+    #[cfg(not(feature = "metrics"))]
+    fn install() -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self)
+    }
+
+    /// `GET /metrics`: the recorder's text.
+    #[cfg(feature = "metrics")]
+    fn route<I: Inbox + Clone>(&self, inbox: Option<I>) -> Router {
+        let handle = self.0.clone();
+        Router::new().route(
+            "/metrics",
+            get(move || {
+                let (handle, inbox) = (handle.clone(), inbox.clone());
+                async move {
+                    // The inbox gauges as of this scrape (the workers also set
+                    // them every 15 s); the backlog never counts done entries.
+                    if let Some(inbox) = &inbox
+                        && let Ok(backlog) = inbox.backlog().await
+                    {
+                        foxreach_webhooks::observe::backlog(&backlog);
+                    }
+                    // Histograms are summed up here, at each scrape.
+                    handle.run_upkeep();
+                    handle.render()
+                }
+            }),
+        )
+    }
+
+    #[cfg(not(feature = "metrics"))]
+    fn route<I>(&self, _: Option<I>) -> Router {
+        Router::new()
+    }
 }

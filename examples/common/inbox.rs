@@ -2,6 +2,8 @@
 //! file (default `foxreach-inbox.sqlite3` in the working directory), or
 //! `memory` for none; with `REDIS_URL` set (and feature `redis`), the inbox
 //! is in that Redis instead. Workers run the printer on it in this process.
+//! `FOXREACH_INBOX_MAX_OPEN` bounds the entries not processed yet: past it,
+//! deliveries are answered `503` so that FoxReach keeps them meanwhile.
 
 use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox, Workers};
 use tokio::sync::watch;
@@ -41,6 +43,10 @@ pub(crate) enum Opened {
 /// started. Says which on stderr (never the URL: it may hold a password).
 pub(crate) async fn open() -> Result<Opened, Box<dyn std::error::Error>> {
     let path = std::env::var("FOXREACH_INBOX").unwrap_or_else(|_| "foxreach-inbox.sqlite3".to_owned());
+    let max_open = super::env_optional::<u64>("FOXREACH_INBOX_MAX_OPEN")?;
+    if let Some(max) = max_open {
+        eprintln!("refusing deliveries (503) while {max} or more wait to be processed (FOXREACH_INBOX_MAX_OPEN)");
+    }
     if path == "memory" {
         eprintln!("processing deliveries in the request, with no inbox (FOXREACH_INBOX=memory)");
         return Ok(Opened::Memory);
@@ -48,7 +54,10 @@ pub(crate) async fn open() -> Result<Opened, Box<dyn std::error::Error>> {
     #[cfg(feature = "redis")]
     if let Ok(url) = std::env::var("REDIS_URL") {
         use foxreach_webhooks::delivery::inbox::{Durability, RedisInbox};
-        let inbox = RedisInbox::connect(&url).await?;
+        let mut inbox = RedisInbox::connect(&url).await?;
+        if let Some(max) = max_open {
+            inbox = inbox.max_open_entries(max);
+        }
         let disk = match inbox.durability() {
             Durability::Always => "appendfsync always: a 202 survives a Redis crash",
             Durability::WaitAof => "each 202 waits for WAITAOF: it survives a Redis crash",
@@ -60,7 +69,10 @@ pub(crate) async fn open() -> Result<Opened, Box<dyn std::error::Error>> {
         let running = start(inbox.clone());
         return Ok(Opened::Redis(inbox, running));
     }
-    let inbox = SqliteInbox::open(&path).map_err(|error| format!("{path}: {error}"))?;
+    let mut inbox = SqliteInbox::open(&path).map_err(|error| format!("{path}: {error}"))?;
+    if let Some(max) = max_open {
+        inbox = inbox.max_open_entries(max);
+    }
     eprintln!("keeping deliveries in the inbox {path} (FOXREACH_INBOX=memory to process them in the request)");
     let running = start(inbox.clone());
     Ok(Opened::Sqlite(inbox, running))
