@@ -5,9 +5,11 @@
 # fixed port can be taken by any connection's ephemeral port), waits until it
 # listens, and sets $pid and $url (its webhook URL, from its "listening on"
 # line). Extra environment, such as REQUEST_TIMEOUT_MS, passes through;
-# RECEIVER_CPU=n runs it on CPU n alone (with taskset).
+# RECEIVER_CPU=n runs it on CPU n alone (with taskset); RECEIVER_NOFILE=n
+# with at most n file descriptors (with prlimit, which becomes the receiver).
 start_receiver() {
-  PORT=0 ${RECEIVER_CPU:+taskset -c "$RECEIVER_CPU"} "$1" > "$work/$2.out" 2> "$work/$2.err" &
+  PORT=0 ${RECEIVER_CPU:+taskset -c "$RECEIVER_CPU"} ${RECEIVER_NOFILE:+prlimit "--nofile=$RECEIVER_NOFILE:$RECEIVER_NOFILE"} \
+    "$1" > "$work/$2.out" 2> "$work/$2.err" &
   pid=$!
   for _ in $(seq 100); do grep -q "listening on" "$work/$2.err" && break; sleep 0.1; done
   url=$(sed -n 's/^listening on //p' "$work/$2.err" | head -n 1)

@@ -4,6 +4,8 @@
 //! - `ct_callgrind`: the program `.ci/constant-time` counts under callgrind.
 //! - `dudect`: the statistical constant-time test (not a gate).
 //! - `hostile`: hostile input against a running receiver, for `.ci/hostile`.
+//! - `hardening`: idle and slow clients, a locked, deleted or full inbox and
+//!   its bound, against a running receiver, for `.ci/hardening`.
 //! - `load`: load against a running receiver, for `.ci/load`.
 //! - `baseline_receiver`: the ceiling `.ci/load` measures against, a bare
 //!   hyper server that reads the body and answers `204`.
