@@ -14,7 +14,7 @@ pub(super) const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: text/plain; charset=utf-8\r\n\
 retry-after: 1\r\n\
 connection: close\r\n\
-content-length: 71\r\n\
+content-length: 72\r\n\
 \r\n\
 the receiver has as many connections as it allows; try again in a moment";
 
