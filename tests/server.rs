@@ -28,6 +28,9 @@ use tokio::task::JoinHandle;
 /// How long a test waits for something that should happen much sooner.
 const PATIENCE: Duration = Duration::from_secs(5);
 
+/// A body far bigger than the sockets' buffers.
+const BIG: usize = 32 << 20;
+
 const GET_FAST: &[u8] = b"GET /fast HTTP/1.1\r\nhost: test\r\n\r\n";
 const GET_HELD: &[u8] = b"GET /held HTTP/1.1\r\nhost: test\r\n\r\n";
 
@@ -53,7 +56,8 @@ impl Running {
                     "held"
                 }),
             )
-            .route("/never", get(std::future::pending::<&'static str>));
+            .route("/never", get(std::future::pending::<&'static str>))
+            .route("/big", get(|| async { vec![b'x'; BIG] }));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound");
         let (stop, stopped) = oneshot::channel();
@@ -229,6 +233,71 @@ async fn shutdown_closes_idle_connections_at_once_and_answers_requests_in_flight
     let answered = until_closed(&mut in_flight).await;
     assert!(answered.starts_with("HTTP/1.1 200") && answered.ends_with("held"), "{answered}");
     assert_eq!(running.stopped().await.closed_at_deadline, 0);
+}
+
+#[tokio::test]
+async fn at_shutdown_kept_alive_connections_idle_or_trickling_their_next_head_close_at_once() {
+    let server = Server::new().header_read_timeout(Duration::from_secs(60)).shutdown_deadline(Duration::from_secs(60));
+    let mut running = Running::start(server).await;
+    let mut idle = running.connect().await;
+    let mut trickling = running.connect().await;
+    for client in [&mut idle, &mut trickling] {
+        client.write_all(GET_FAST).await.expect("sent");
+        assert!(answer(client).await.starts_with("HTTP/1.1 200"));
+    }
+    trickling.write_all(b"GET /fast HTTP/1.1\r\nho").await.expect("sent");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    running.shut_down();
+    assert_eq!(until_closed(&mut idle).await, "");
+    assert_eq!(until_closed(&mut trickling).await, "");
+    assert_eq!(running.stopped().await.closed_at_deadline, 0);
+}
+
+#[tokio::test]
+async fn a_request_in_flight_past_the_request_timeout_is_dropped() {
+    let running = Running::start(Server::new().request_timeout(Duration::from_millis(200))).await;
+    let mut stuck = running.connect().await;
+    stuck.write_all(b"GET /never HTTP/1.1\r\nhost: test\r\n\r\n").await.expect("sent");
+    assert_eq!(until_closed(&mut stuck).await, "", "dropped without an answer");
+    // The server goes on serving.
+    let mut next = running.connect().await;
+    next.write_all(GET_FAST).await.expect("sent");
+    assert!(answer(&mut next).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn timeouts_of_duration_max_mean_none_and_do_not_overflow() {
+    let server = Server::new()
+        .header_read_timeout(Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .request_timeout(Duration::MAX)
+        .shutdown_deadline(Duration::MAX);
+    let mut running = Running::start(server).await;
+    let mut client = running.connect().await;
+    for _ in 0..2 {
+        client.write_all(GET_FAST).await.expect("sent");
+        assert!(answer(&mut client).await.starts_with("HTTP/1.1 200"));
+    }
+    running.shut_down();
+    assert_eq!(until_closed(&mut client).await, "", "idle: closed at shutdown");
+    assert_eq!(running.stopped().await.closed_at_deadline, 0);
+}
+
+#[tokio::test]
+async fn a_connection_asked_to_close_whose_client_reads_nothing_is_dropped_an_idle_timeout_later() {
+    let server = Server::new().idle_timeout(Duration::from_millis(300)).max_connections(1);
+    let running = Running::start(server).await;
+    let mut not_reading = running.connect().await;
+    not_reading.write_all(b"GET /big HTTP/1.1\r\nhost: test\r\n\r\n").await.expect("sent");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Its answer is ready, only not read: it makes room, then never finishes.
+    let mut next = running.connect().await;
+    next.write_all(GET_FAST).await.expect("sent");
+    assert!(answer(&mut next).await.starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let received = until_closed(&mut not_reading).await;
+    assert!(received.starts_with("HTTP/1.1 200"), "the answer was begun");
+    assert!(received.len() < BIG, "dropped before the whole answer went out: {} bytes", received.len());
 }
 
 #[tokio::test]

@@ -16,8 +16,7 @@
 //! | `foxreach_webhooks_handler_failures_total` | counter | `event_type`, `kind` | handlers that did not succeed: `retryable`, `permanent`, `panic`, `timeout` |
 //! | `foxreach_webhooks_inbox_retries_total` | counter | `event_type` | inbox entries scheduled again after a failed attempt |
 //! | `foxreach_webhooks_inbox_dead_letters_total` | counter | `event_type`, `reason` | inbox entries made dead letters: `permanent_failure`, `not_an_event`, `stale`, `exhausted` (the backoff's last try failed), `too_many_tries` (taken more often than the schedule allows: a handler that kills the process) |
-//!
-//! | `foxreach_webhooks_connections_closed_total` | counter | `reason` | connections the server closed itself (feature `server`, [`crate::http::server`]): `header_timeout` (no complete request head in time), `idle` (a kept-alive connection waited too long), `evicted` (the longest-idle, to make room at the connection limit), `refused` (answered `503` past the limit, every connection busy), `shutdown_deadline` (still open when the shutdown deadline passed) |
+//! | `foxreach_webhooks_connections_closed_total` | counter | `reason` | connections the server closed itself (feature `server`, [`crate::http::server`]): `header_timeout` (no complete request head in time), `idle` (a kept-alive connection waited too long), `evicted` (the longest-idle, to make room at the connection limit), `refused` (answered `503` past the limit, every connection busy), `request_timeout` (a request in flight past the request timeout, dropped), `stuck` (asked to close, still open an idle timeout later), `shutdown_deadline` (still open when the shutdown deadline passed) |
 //!
 //! `event_type` is one of FoxReach's eleven types as it writes them
 //! (`email.sent`, `lead.created`, ...), or `unknown` for any other.

@@ -27,27 +27,36 @@ pub(super) struct Accepting {
     lingering: Arc<refusal::Lingering>,
     refused: Warning,
     failed: Warning,
+    /// Failures to accept in a row.
+    failures: u32,
 }
 
 impl Accepting {
-    /// The accepted stream, or `None` after a failure to accept: one that
-    /// concerns a single connection (reset before it was accepted) is
-    /// skipped; any other (out of file descriptors, out of memory) is
-    /// logged, the connection waiting longest for a request is closed to
-    /// free a descriptor, and accepting resumes after a short pause.
+    /// The accepted stream, or `None` after a failure to accept. One that
+    /// says the process is out of file descriptors or memory is logged, the
+    /// connection waiting longest for a request is closed to free a
+    /// descriptor, and accepting resumes after a short pause; any other
+    /// concerns a single connection (reset before it was accepted, a
+    /// protocol error) and is skipped, with the same pause only after ten
+    /// in a row, so that a listener that keeps failing does not spin.
     pub(super) async fn accepted(
         &mut self,
         accepted: io::Result<(TcpStream, SocketAddr)>,
         registry: &Registry,
     ) -> Option<TcpStream> {
         let error = match accepted {
-            Ok((stream, _)) => return Some(stream),
+            Ok((stream, _)) => {
+                self.failures = 0;
+                return Some(stream);
+            }
             Err(error) => error,
         };
-        if matches!(
-            error.kind(),
-            io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionRefused
-        ) {
+        self.failures = self.failures.saturating_add(1);
+        if !out_of_resources(&error) {
+            tracing::debug!(target: "foxreach_webhooks::server", %error, "a connection failed before it was accepted");
+            if self.failures > 10 {
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
             return None;
         }
         let evicted = registry.evict_idlest();
@@ -57,7 +66,7 @@ impl Accepting {
                 %error,
                 evicted,
                 failures_since_last_warning = suppressed,
-                "could not accept a connection (out of file descriptors?); closing the longest-idle one and retrying",
+                "could not accept a connection (out of file descriptors or memory); closing the longest-idle one and retrying",
             );
         }
         tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -88,6 +97,16 @@ pub(super) fn ended(ended: Result<(), JoinError>) {
     {
         tracing::error!(target: "foxreach_webhooks::server", "a connection's task panicked; its connection is closed");
     }
+}
+
+/// Whether a failure to accept says the process (or the system) is out of
+/// file descriptors or memory, rather than something about one connection.
+fn out_of_resources(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    if let Some(code) = error.raw_os_error() {
+        return matches!(code, libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM);
+    }
+    error.kind() == io::ErrorKind::OutOfMemory
 }
 
 /// A warning logged at most once every [`WARN_EVERY`], with the number of

@@ -6,6 +6,12 @@
 //! timeout, and dates what changed then. So a deadline may come up to a
 //! quarter of the header timeout late (2.5 s of the default 10 s), never
 //! early, and serving a request costs no timer.
+//!
+//! The deadlines: the first request's head a header timeout after accept,
+//! a later head a header timeout after its first byte, the next request an
+//! idle timeout after the last answer, an answer a request timeout after
+//! its request was seen in flight, and a close an idle timeout after it was
+//! asked for.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -13,11 +19,12 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// The two waits a client may make the connection do.
+/// How long a client may make the connection wait.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Timeouts {
     pub(super) header_read: Duration,
     pub(super) idle: Duration,
+    pub(super) request: Duration,
 }
 
 impl Timeouts {
@@ -25,6 +32,12 @@ impl Timeouts {
     fn look_every(self) -> Duration {
         (self.header_read / 4).max(Duration::from_millis(10))
     }
+}
+
+/// `at + wait`, or about 30 years from `at` when that does not fit (a
+/// timeout of `Duration::MAX`, meaning none), as tokio's own timers do.
+pub(super) fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait).unwrap_or_else(|| at + Duration::from_secs(30 * 365 * 86_400))
 }
 
 /// What the connection's IO, its service and the registry share with the
@@ -119,6 +132,12 @@ pub(super) enum Closed {
     HeaderTimeout,
     Idle,
     Evicted,
+    /// A request in flight for longer than the request timeout: the
+    /// connection is dropped without an answer.
+    RequestTimeout,
+    /// Asked to close, it still had not an idle timeout later (a client
+    /// that does not read its answer): dropped.
+    Stuck,
     /// The server is shutting down (not counted: every connection closes).
     Shutdown,
 }
@@ -129,8 +148,16 @@ impl Closed {
             Self::HeaderTimeout => Some("header_timeout"),
             Self::Idle => Some("idle"),
             Self::Evicted => Some("evicted"),
+            Self::RequestTimeout => Some("request_timeout"),
+            Self::Stuck => Some("stuck"),
             Self::Shutdown => None,
         }
+    }
+
+    /// Whether the connection is dropped at once rather than asked to
+    /// finish its answer first.
+    pub(super) fn drops(self) -> bool {
+        matches!(self, Self::RequestTimeout | Self::Stuck)
     }
 }
 
@@ -142,38 +169,67 @@ pub(super) struct Watch {
     answered: u64,
     waiting_since: Instant,
     head_started: Option<Instant>,
+    /// The request seen in flight (by the answers made before it) and since when.
+    in_flight_since: Option<(u64, Instant)>,
+    /// When it was asked to close, if it was.
+    closing_since: Option<Instant>,
 }
 
 impl Watch {
     pub(super) fn new(timeouts: Timeouts) -> Self {
         let now = Instant::now();
-        Self { timeouts, accepted: now, answered: 0, waiting_since: now, head_started: None }
+        Self {
+            timeouts,
+            accepted: now,
+            answered: 0,
+            waiting_since: now,
+            head_started: None,
+            in_flight_since: None,
+            closing_since: None,
+        }
     }
 
-    /// Looks at `activity` now: the reason to close it, if its deadline has
+    /// Notes that the connection was asked to close: if it has not an idle
+    /// timeout later, it is dropped. Returns when to look next.
+    pub(super) fn closing(&mut self) -> Instant {
+        let now = Instant::now();
+        self.closing_since = Some(now);
+        later(now, self.timeouts.idle)
+    }
+
+    /// Looks at `activity` now: the reason to close it, if a deadline has
     /// passed, and when to look next.
     pub(super) fn look(&mut self, activity: &Activity) -> (Option<Closed>, Instant) {
         let now = Instant::now();
-        let next_look = now + self.timeouts.look_every();
-        if !activity.is_idle() {
-            self.head_started = None;
-            return (None, next_look);
-        }
+        let next_look = later(now, self.timeouts.look_every());
         let answered = activity.answered.load(Ordering::Relaxed);
-        if answered != self.answered {
-            self.answered = answered;
-            self.waiting_since = now;
+        let (deadline, why) = if let Some(since) = self.closing_since {
+            (later(since, self.timeouts.idle), Closed::Stuck)
+        } else if !activity.is_idle() {
             self.head_started = None;
-            activity.waiting_since.store(millis(activity.epoch, now), Ordering::Relaxed);
-        }
-        if activity.read_while_idle.swap(false, Ordering::Relaxed) && self.head_started.is_none() {
-            self.head_started = Some(now);
-        }
-        let (deadline, why) = match (self.answered, self.head_started) {
-            // The first request's head is due a header timeout after accept.
-            (0, _) => (self.accepted + self.timeouts.header_read, Closed::HeaderTimeout),
-            (_, Some(started)) => (started + self.timeouts.header_read, Closed::HeaderTimeout),
-            (_, None) => (self.waiting_since + self.timeouts.idle, Closed::Idle),
+            let since = match self.in_flight_since {
+                Some((before, since)) if before == answered => since,
+                _ => now,
+            };
+            self.in_flight_since = Some((answered, since));
+            (later(since, self.timeouts.request), Closed::RequestTimeout)
+        } else {
+            self.in_flight_since = None;
+            if answered != self.answered {
+                self.answered = answered;
+                self.waiting_since = now;
+                self.head_started = None;
+                activity.waiting_since.store(millis(activity.epoch, now), Ordering::Relaxed);
+            }
+            if activity.read_while_idle.swap(false, Ordering::Relaxed) && self.head_started.is_none() {
+                self.head_started = Some(now);
+            }
+            match (self.answered, self.head_started) {
+                // The first request's head is due a header timeout after accept.
+                (0, _) => (later(self.accepted, self.timeouts.header_read), Closed::HeaderTimeout),
+                (_, Some(started)) => (later(started, self.timeouts.header_read), Closed::HeaderTimeout),
+                (_, None) => (later(self.waiting_since, self.timeouts.idle), Closed::Idle),
+            }
         };
         if deadline <= now { (Some(why), next_look) } else { (None, deadline.min(next_look)) }
     }

@@ -1,8 +1,12 @@
 //! One connection: hyper's HTTP/1.1 state machine, and a watchdog that
-//! closes it when its client is idle or slow. The watchdog only ever asks
-//! hyper for a graceful shutdown, which closes a connection at once when no
-//! request is in flight (a half-sent head included) and otherwise after the
-//! answer: a deadline never cuts an answer short.
+//! closes it when its client is idle or slow. For an idle or slow client,
+//! an eviction or a shutdown, the watchdog asks hyper for a graceful
+//! shutdown, which closes a kept-alive connection at once when no request is
+//! in flight (a half-sent head included) and otherwise after the answer; a
+//! connection that never had a request in flight is simply dropped. Only
+//! the request timeout, and a close still pending an idle timeout later
+//! (a client not reading its answer), drop a connection whose answer was
+//! begun.
 
 use std::io;
 use std::pin::Pin;
@@ -60,7 +64,7 @@ pub(super) async fn serve<S, B>(
                 }
                 return;
             }
-            () = sleep.as_mut(), if !closing => {
+            () = sleep.as_mut() => {
                 let (close, next_look) = watch.look(&activity);
                 sleep.as_mut().reset(next_look);
                 close
@@ -73,12 +77,13 @@ pub(super) async fn serve<S, B>(
         if let Some(label) = why.label() {
             crate::observe::connection_closed(label);
         }
-        if activity.has_answered_nothing() {
-            // hyper's graceful shutdown would wait for a half-sent first head
-            // to be finished; with no answer begun, dropping loses nothing.
+        // hyper's graceful shutdown would wait for a half-sent first head to
+        // be finished; with no answer begun, dropping loses nothing.
+        if why.drops() || activity.has_answered_nothing() {
             return;
         }
         connection.as_mut().graceful_shutdown();
+        sleep.as_mut().reset(watch.closing());
         closing = true;
     }
 }

@@ -9,29 +9,39 @@
 //!   are checked without a timer per request, so a close may come up to a
 //!   quarter of the header timeout late (never early).
 //! - **Idle timeout** ([`Server::idle_timeout`], 75 s): how long a
-//!   kept-alive connection may wait for its next request. Longer than the
-//!   60 s after which load balancers and proxies usually drop an idle
-//!   upstream connection, so that the server never closes one a proxy is
-//!   about to reuse.
+//!   kept-alive connection may wait for its next request. Behind a proxy
+//!   that keeps idle connections to the receiver, set it above the proxy's
+//!   own idle timeout (60 s for many load balancers), so that the receiver
+//!   does not close a connection the proxy is about to reuse.
+//! - **Request timeout** ([`Server::request_timeout`], 60 s): a backstop
+//!   for a request in flight that long (a body trickled a byte at a time, a
+//!   handler that never returns): its connection is dropped without an
+//!   answer. Put the application's own, shorter timeout around the service
+//!   (tower-http's `TimeoutLayer`, as the example receivers do), which
+//!   answers `408` first.
 //! - **Connection limit** ([`Server::max_connections`], 512): at the
 //!   limit, the connection that has waited longest for a request (a
 //!   half-sent head included) is closed to make room, so idle clients
 //!   cannot hold every slot; when all are busy with requests, the new
 //!   connection is answered `503 Service Unavailable` with `Retry-After: 1`
-//!   and `Connection: close`. A failure to accept (out of file descriptors)
-//!   also closes the longest-waiting connection, then accepting resumes.
+//!   and `Connection: close` (at most 64 such answers linger at once, for a
+//!   second each). Connections closing to make room count until they end,
+//!   and once a quarter of the limit is still closing (clients that do not
+//!   read their answers), new connections are refused instead. A failure to
+//!   accept because the process is out of file descriptors or memory also
+//!   closes the longest-waiting connection, then accepting resumes.
 //! - **Shutdown deadline** ([`Server::shutdown_deadline`], 10 s): once the
 //!   `shutdown` future resolves, the listener is closed (new connections
 //!   are refused by the system), connections with no request in flight are
 //!   closed at once, and every request in flight still gets its answer,
 //!   after which its connection closes. Connections still open at the
 //!   deadline are closed: keep it above the application's own request
-//!   timeout.
+//!   timeout. Dropping the future [`Server::serve`] returns closes every
+//!   connection at once.
 //!
-//! A request's body and handler are not bounded here: put the
-//! application's request timeout around the service (tower-http's
-//! `TimeoutLayer`, as the example receiver does), which also answers a
-//! client that trickles its body.
+//! A connection asked to close (by a timeout, to make room, or at
+//! shutdown) that still has not an idle timeout later, because its client
+//! does not read its answer, is dropped.
 //!
 //! HTTP/1.1 only: FoxReach, like every webhook sender, posts over
 //! HTTP/1.1, and a TLS-terminating proxy in front speaks it to the
@@ -88,6 +98,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// How a receiver is served: timeouts, the connection limit and the
 /// shutdown deadline (see the [module docs](self)). Build it with
 /// [`new`](Self::new) and the setters, then [`serve`](Self::serve).
+/// `Duration::MAX` for a timeout means none.
 #[derive(Clone, Debug)]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub struct Server {
@@ -103,12 +114,16 @@ impl Default for Server {
 }
 
 impl Server {
-    /// The defaults: a 10 s header timeout, a 75 s idle timeout, 512
-    /// connections, a 10 s shutdown deadline.
+    /// The defaults: a 10 s header timeout, a 75 s idle timeout, a 60 s
+    /// request timeout, 512 connections, a 10 s shutdown deadline.
     #[must_use]
     pub fn new() -> Self {
         Self {
-            timeouts: Timeouts { header_read: Duration::from_secs(10), idle: Duration::from_secs(75) },
+            timeouts: Timeouts {
+                header_read: Duration::from_secs(10),
+                idle: Duration::from_secs(75),
+                request: Duration::from_secs(60),
+            },
             max_connections: 512,
             shutdown_deadline: Duration::from_secs(10),
         }
@@ -124,10 +139,20 @@ impl Server {
     }
 
     /// How long a kept-alive connection may wait for its next request
-    /// (default 75 s).
+    /// (default 75 s); also how long a connection asked to close may take
+    /// to finish writing its answer.
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.idle = timeout;
+        self
+    }
+
+    /// How long a request may be in flight, from its head to its answer
+    /// (default 60 s), before its connection is dropped without an answer:
+    /// a backstop behind the application's own request timeout.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.request = timeout;
         self
     }
 
@@ -150,10 +175,13 @@ impl Server {
         self
     }
 
-    /// Serves `service` (an axum `Router`, or any tower service, as
-    /// hyper's requests come) on the connections `listener` accepts, until
-    /// `shutdown` resolves and the connections have finished or the
-    /// [shutdown deadline](Self::shutdown_deadline) passed.
+    /// Serves `service` (an axum `Router`, or any tower service taking
+    /// hyper's requests, whose body type `hyper::body::Incoming` makes
+    /// hyper 1 a public dependency of this feature) on the connections
+    /// `listener` accepts, until `shutdown` resolves and the connections
+    /// have finished or the [shutdown deadline](Self::shutdown_deadline)
+    /// passed. Needs a Tokio runtime with its IO and time drivers, as
+    /// `#[tokio::main]` builds.
     ///
     /// It never fails: a connection's errors end that connection (logged at
     /// debug level, target `foxreach_webhooks::server`), and failures to

@@ -19,21 +19,29 @@ pub(super) struct Registry {
 struct Open {
     next: u64,
     connections: HashMap<u64, Arc<Activity>>,
+    /// Of those, how many were evicted and have not ended yet.
+    closing: usize,
 }
 
 impl Open {
-    /// Asks the idlest connection to close, and forgets it at once, so that
-    /// it no longer counts and is not chosen twice.
+    /// Connections serving, not counting those closing to make room.
+    fn serving(&self) -> usize {
+        self.connections.len() - self.closing
+    }
+
+    /// Asks the idlest connection to close. It still counts as open until
+    /// it ends (an idle one ends at once), but no longer as serving, and it
+    /// is not chosen twice.
     fn evict_idlest(&mut self) -> bool {
         let victim = self
             .connections
-            .iter()
-            .filter(|(_, activity)| activity.is_idle())
-            .min_by_key(|(_, activity)| activity.waiting_since())
-            .map(|(&id, _)| id);
-        match victim.and_then(|id| self.connections.remove(&id)) {
+            .values()
+            .filter(|activity| activity.is_idle() && !activity.is_evicted())
+            .min_by_key(|activity| activity.waiting_since());
+        match victim {
             Some(activity) => {
                 activity.evict();
+                self.closing += 1;
                 true
             }
             None => false,
@@ -46,12 +54,15 @@ impl Registry {
         Self { epoch: Instant::now(), open: Mutex::new(Open::default()) }
     }
 
-    /// Registers a connection, unless `max` are open and none of them is
-    /// idle: at the limit, the one idle longest is closed to make room
-    /// (see [`evict_idlest`](Self::evict_idlest)). `None` when all are busy.
+    /// Registers a connection, unless `max` are serving and none of them
+    /// is idle: at the limit, the one idle longest is closed to make room
+    /// (see [`evict_idlest`](Self::evict_idlest)). `None` when all are
+    /// busy, or when a quarter of `max` are still closing (clients that do
+    /// not read their answers), so that open connections stay under
+    /// `max` and a quarter.
     pub(super) fn admit(self: &Arc<Self>, max: usize) -> Option<Registered> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        if open.connections.len() >= max && !open.evict_idlest() {
+        if open.serving() >= max && (open.closing >= (max / 4).max(1) || !open.evict_idlest()) {
             return None;
         }
         let id = open.next;
@@ -62,12 +73,13 @@ impl Registry {
     }
 
     /// Closes the connection that has waited longest for a request (no
-    /// request in flight: idle, or with a half-sent head), if there is one.
+    /// request in flight: idle, or with a half-sent head), if there is one
+    /// not closing already.
     pub(super) fn evict_idlest(&self) -> bool {
         self.open.lock().unwrap_or_else(PoisonError::into_inner).evict_idlest()
     }
 
-    /// How many connections are open (not counting those closing to make room).
+    /// How many connections are open, closing ones included.
     pub(super) fn len(&self) -> usize {
         self.open.lock().unwrap_or_else(PoisonError::into_inner).connections.len()
     }
@@ -85,6 +97,8 @@ pub(super) struct Registered {
 impl Drop for Registered {
     fn drop(&mut self) {
         let mut open = self.registry.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.connections.remove(&self.id);
+        if open.connections.remove(&self.id).is_some() && self.activity.is_evicted() {
+            open.closing -= 1;
+        }
     }
 }
