@@ -5,10 +5,14 @@
 //! `ready` tells the truth about it.
 #![cfg(feature = "sqlite")]
 
+#[path = "support/folder.rs"]
+mod folder;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use folder::Folder;
 use foxreach_webhooks::delivery::DeliveryKey;
 use foxreach_webhooks::delivery::inbox::{Appended, Inbox, NewEntry, Settle, SqliteInbox};
 
@@ -16,14 +20,6 @@ const LEAD: &[u8] = br#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00
 
 fn entry(n: u8) -> NewEntry {
     NewEntry::new(DeliveryKey::new([n; 32]), Bytes::from_static(LEAD), SystemTime::now())
-}
-
-/// A fresh folder of the test's own.
-fn folder(name: &str) -> PathBuf {
-    let folder = std::env::temp_dir().join(format!("foxreach-hardening-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).expect("a folder");
-    folder
 }
 
 fn companion(path: &Path, suffix: &str) -> PathBuf {
@@ -34,8 +30,8 @@ fn companion(path: &Path, suffix: &str) -> PathBuf {
 
 #[tokio::test]
 async fn a_lock_held_elsewhere_is_refused_within_about_two_seconds_and_reported_not_ready() {
-    let folder = folder("locked");
-    let path = folder.join("inbox.sqlite3");
+    let folder = Folder::new("hardening-locked");
+    let path = folder.0.join("inbox.sqlite3");
     let inbox = SqliteInbox::open(&path).expect("opens");
     inbox.append(entry(1)).await.expect("appends");
     inbox.ready().await.expect("ready while nobody holds the lock");
@@ -55,14 +51,30 @@ async fn a_lock_held_elsewhere_is_refused_within_about_two_seconds_and_reported_
     other.execute_batch("ROLLBACK").expect("the lock is released");
     inbox.ready().await.expect("ready again");
     assert!(matches!(inbox.append(entry(2)).await.expect("appends again"), Appended::New(_)));
-    std::fs::remove_dir_all(&folder).expect("cleans up");
+}
+
+#[tokio::test]
+async fn an_append_waits_at_most_two_seconds_for_its_commit_whatever_the_lock_wait() {
+    let folder = Folder::new("hardening-budget");
+    let path = folder.0.join("inbox.sqlite3");
+    drop(SqliteInbox::open(&path).expect("creates"));
+    // The command-line tool's inbox waits 5 s for a lock: the 2 s budget answers first.
+    let tool = SqliteInbox::open_existing(&path).expect("opens");
+    let other = rusqlite::Connection::open(&path).expect("a second connection");
+    other.execute_batch("BEGIN EXCLUSIVE").expect("the other process takes the lock");
+    let started = Instant::now();
+    let refused = tool.append(entry(1)).await.expect_err("not confirmed in time");
+    let waited = started.elapsed();
+    assert!(refused.to_string().contains("did not confirm the write within 2 s"), "{refused}");
+    assert!(waited >= Duration::from_secs(2) && waited < Duration::from_secs(4), "refused after {waited:?}");
+    other.execute_batch("ROLLBACK").expect("the lock is released");
 }
 
 #[tokio::test]
 async fn an_inbox_file_deleted_or_replaced_under_the_receiver_refuses_appends() {
     for what in ["the database", "its -wal and -shm", "a replacement"] {
-        let folder = folder(&what.replace(' ', "-"));
-        let path = folder.join("inbox.sqlite3");
+        let folder = Folder::new(&format!("hardening-{}", what.replace(' ', "-")));
+        let path = folder.0.join("inbox.sqlite3");
         let inbox = SqliteInbox::open(&path).expect("opens");
         let Appended::New(first) = inbox.append(entry(1)).await.expect("appends") else { panic!("new") };
         inbox.ready().await.expect("ready");
@@ -73,8 +85,8 @@ async fn an_inbox_file_deleted_or_replaced_under_the_receiver_refuses_appends() 
                 std::fs::remove_file(companion(&path, "-shm")).expect("deleted");
             }
             _ => {
-                std::fs::write(folder.join("other"), b"").expect("written");
-                std::fs::rename(folder.join("other"), &path).expect("replaced");
+                std::fs::write(folder.0.join("other"), b"").expect("written");
+                std::fs::rename(folder.0.join("other"), &path).expect("replaced");
             }
         }
         let refused = inbox.append(entry(2)).await.expect_err(what);
@@ -84,14 +96,13 @@ async fn an_inbox_file_deleted_or_replaced_under_the_receiver_refuses_appends() 
         let taken = inbox.take(10, Duration::from_secs(30)).await.expect("takes");
         assert_eq!(taken.iter().map(|taken| taken.id).collect::<Vec<_>>(), vec![first], "{what}");
         inbox.settle(vec![(first, taken[0].attempt, Settle::Done)]).await.expect("settles");
-        std::fs::remove_dir_all(&folder).expect("cleans up");
     }
 }
 
 #[tokio::test]
 async fn the_write_ahead_log_is_emptied_once_writes_stop() {
-    let folder = folder("wal");
-    let path = folder.join("inbox.sqlite3");
+    let folder = Folder::new("hardening-wal");
+    let path = folder.0.join("inbox.sqlite3");
     let inbox = SqliteInbox::open(&path).expect("opens");
     for n in 0..200 {
         inbox.append(entry(n)).await.expect("appends");
@@ -108,7 +119,6 @@ async fn the_write_ahead_log_is_emptied_once_writes_stop() {
     drop(inbox);
     let reopened = SqliteInbox::open(&path).expect("opens again");
     assert_eq!(reopened.stats().await.expect("counts").pending, 200);
-    std::fs::remove_dir_all(&folder).expect("cleans up");
 }
 
 #[tokio::test]
@@ -134,9 +144,11 @@ async fn past_the_bound_on_open_entries_appends_are_refused_as_full_and_duplicat
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     inbox.ready().await.expect("ready again");
-    // Without a bound, nothing is refused.
+    // Without a bound, nothing is refused; a bound of 0 refuses everything.
     let unbounded = SqliteInbox::in_memory().expect("opens");
     for n in 0..10 {
         unbounded.append(entry(n)).await.expect("no bound");
     }
+    let closed = SqliteInbox::in_memory().expect("opens").max_open_entries(0);
+    assert!(closed.append(entry(0)).await.expect_err("a bound of 0").is_full());
 }

@@ -69,4 +69,9 @@ async fn past_the_bound_on_open_entries_every_receiver_refuses_appends_as_full()
     other.ready().await.expect("ready again");
     assert!(matches!(other.append(entry(3)).await.expect("room for one"), Appended::New(_)));
     assert!(one.append(entry(4)).await.expect_err("full again").is_full());
+
+    // A bound of 0 refuses everything, as on SQLite.
+    let closed = RedisInbox::connect(&server.url()).await.expect("redis-server is up").max_open_entries(0);
+    assert!(closed.append(entry(5)).await.expect_err("a bound of 0").is_full());
+    assert!(closed.ready().await.expect_err("a bound of 0").is_full());
 }

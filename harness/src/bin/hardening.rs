@@ -287,7 +287,8 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             deliver(&Receiver::new(url)?, tag, count.parse()?, status.parse()?, None).await?
         }
         ["deliver", url, tag, count, status, rate] => {
-            deliver(&Receiver::new(url)?, tag, count.parse()?, status.parse()?, Some(rate.parse()?)).await?
+            let rate = rate.parse::<u32>()?.max(1);
+            deliver(&Receiver::new(url)?, tag, count.parse()?, status.parse()?, Some(rate)).await?
         }
         ["expect", url, path, status] => expect(&Receiver::new(url)?, path, status.parse()?, Duration::ZERO).await?,
         ["expect", url, path, status, seconds] => {

@@ -132,14 +132,14 @@ impl RedisInbox {
     }
 
     /// Refuses appends while `max` entries or more are open (pending or
-    /// taken, across every receiver sharing the inbox, counted exactly in
-    /// the append's script): deliveries past it are answered `503` with
-    /// `Retry-After`
+    /// taken, across every receiver sharing the inbox, counted in the
+    /// append's script from the counts the `inbox_entries` gauge reports):
+    /// deliveries past it are answered `503` with `Retry-After`
     /// ([`Outcome::InboxFull`](crate::delivery::Outcome::InboxFull)), so that
     /// FoxReach keeps them and retries while the workers catch up, and
-    /// [`ready`](Inbox::ready) fails. Off by default. FoxReach stops
-    /// retrying 36 minutes after a first failure: set it where the workers
-    /// catch up well within that.
+    /// [`ready`](Inbox::ready) fails; 0 refuses every delivery. Off by
+    /// default. FoxReach stops retrying 36 minutes after a first failure:
+    /// set it where the workers catch up well within that.
     #[must_use]
     pub fn max_open_entries(mut self, max: u64) -> Self {
         self.max_open = Some(max);
@@ -180,7 +180,7 @@ impl Inbox for RedisInbox {
             .arg(optional(entry.event_type.as_deref()))
             .arg(optional(entry.timestamp.as_deref()))
             .arg(optional(entry.tenant.as_ref().map(Tenant::as_str)))
-            .arg(self.max_open.unwrap_or(0))
+            .arg(self.max_open.map_or_else(String::new, |max| max.to_string()))
             .invoke_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
@@ -210,18 +210,21 @@ impl Inbox for RedisInbox {
     /// shows here as it would for an append; then the bound.
     async fn ready(&self) -> Result<(), InboxError> {
         let mut connection = self.connection.clone();
-        let (open,): (u64,) = redis::pipe()
+        let ((pending, taken),): ((Option<i64>, Option<i64>),) = redis::pipe()
             .cmd("SET")
             .arg(format!("{}ready", self.prefix))
             .arg(millis(SystemTime::now()))
             .arg("PX")
             .arg(60_000)
             .ignore()
-            .cmd("ZCARD")
-            .arg(format!("{}open", self.prefix))
+            .cmd("HMGET")
+            .arg(format!("{}n", self.prefix))
+            .arg("pending")
+            .arg("taken")
             .query_async(&mut connection)
             .await
             .map_err(InboxError::new)?;
+        let open = u64::try_from(pending.unwrap_or(0).saturating_add(taken.unwrap_or(0))).unwrap_or(0);
         match self.max_open {
             Some(limit) if open >= limit => Err(InboxError::full(open, limit)),
             _ => Ok(()),

@@ -24,16 +24,18 @@
 /// Appends unless the key is kept or the bound on open entries is reached,
 /// numbering entries with the counter `P id`. ARGV: prefix, key hex, body,
 /// received at (ms), event type, timestamp, tenant (each `-` for none or
-/// `=` then the value), the bound (0 for none). Returns `{1, id}` for new,
-/// `{0, id}` for a duplicate, `{2, open entries}` when refused at the bound.
+/// `=` then the value), the bound on open entries (empty for none). Returns
+/// `{1, id}` for new, `{0, id}` for a duplicate, `{2, open entries}` when
+/// refused at the bound.
 pub(super) const APPEND: &str = r"
 local p = ARGV[1]
 local k = p .. 'k:' .. ARGV[2]
 local existing = redis.call('GET', k)
 if existing then return {0, tonumber(existing)} end
 local limit = tonumber(ARGV[8])
-if limit > 0 then
-  local open = redis.call('ZCARD', p .. 'open')
+if limit then
+  local n = redis.call('HMGET', p .. 'n', 'pending', 'taken')
+  local open = (tonumber(n[1]) or 0) + (tonumber(n[2]) or 0)
   if open >= limit then return {2, open} end
 end
 local id = redis.call('INCR', p .. 'id')

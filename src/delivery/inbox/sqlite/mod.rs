@@ -23,7 +23,8 @@ use super::backoff::later;
 use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
 
 /// The durable inbox in a SQLite file (feature `sqlite`): see [`Inbox`]
-/// for its states.
+/// for its states. It needs a Tokio runtime with its time driver, as
+/// `#[tokio::main]` builds: an append's wait for its commit is bounded.
 ///
 /// Every operation goes to one writer thread, which takes whatever has
 /// arrived (up to 512 operations), applies them in one transaction (each
@@ -50,10 +51,11 @@ use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Repl
 /// while its workers go on with what the old file holds.
 ///
 /// **Space.** Under load the write-ahead log grows to about 40 MB (a
-/// checkpoint every 10,000 pages, which keeps the batching fast); whenever
-/// the writer has nothing waiting, a log that has held writes for a second
-/// is emptied, so a steady trickle of deliveries holds about a second of
-/// log, an idle inbox none, and space freed on a full disk stays free.
+/// checkpoint every 10,000 pages, which keeps the batching fast); a log
+/// that has held writes for a second is emptied as soon as the writer has
+/// had nothing to do for 5 ms, so a trickle of deliveries holds about a
+/// second of log, an idle inbox none, and space freed on a full disk stays
+/// free.
 #[derive(Clone, Debug)]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub struct SqliteInbox {
@@ -142,10 +144,12 @@ impl SqliteInbox {
     /// taken): deliveries past it are answered `503` with `Retry-After`
     /// ([`Outcome::InboxFull`](crate::delivery::Outcome::InboxFull)), so
     /// that FoxReach keeps them and retries while the workers catch up, and
-    /// [`ready`](Inbox::ready) fails. Off by default. The count is at most
-    /// a second old, plus this process's appends since, so the bound errs
-    /// towards refusing early. FoxReach stops retrying 36 minutes after a
-    /// first failure: set it where the workers catch up well within that.
+    /// [`ready`](Inbox::ready) fails; 0 refuses every delivery. Off by
+    /// default. The count is at most a second old, plus this process's
+    /// appends since: with one process appending, the bound errs towards
+    /// refusing early; appends of other processes sharing the file show up
+    /// at the next count. FoxReach stops retrying 36 minutes after a first
+    /// failure: set it where the workers catch up well within that.
     #[must_use]
     pub fn max_open_entries(mut self, max: u64) -> Self {
         self.max_open = Some(max);

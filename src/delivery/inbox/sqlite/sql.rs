@@ -118,7 +118,8 @@ pub(super) fn prepare(connection: &Connection, create: bool, lock_wait: Duration
     // back to it when the next checkpoint resets it; the writer empties it
     // whenever it has held writes for a second and nothing waits (see
     // `checkpoint.rs`).
-    connection.pragma_update(None, "journal_size_limit", CHECKPOINT_PAGES * 4096)?;
+    let page_size: i64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+    connection.pragma_update(None, "journal_size_limit", CHECKPOINT_PAGES * page_size)?;
     // A first read in WAL mode makes the -wal and -shm files, which the
     // inbox then watches (see `identity.rs`).
     connection.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |row| row.get::<_, i64>(0)).map(drop)
@@ -129,9 +130,11 @@ const CHECKPOINT_PAGES: i64 = 10_000;
 
 /// A write that changes nothing, for the readiness probe: it takes the write
 /// lock and puts a page in the log, so that a lock held elsewhere or a full
-/// disk shows up as it would for an append.
+/// disk shows up as it would for an append. It writes back the schema
+/// version it reads, which may be a newer receiver's.
 pub(super) fn probe(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
-    transaction.pragma_update(None, "user_version", VERSION)
+    let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    transaction.pragma_update(None, "user_version", version)
 }
 
 /// How many entries are open (pending or taken), through the partial due

@@ -185,8 +185,10 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>, identity: O
                 Err(_) => break,
             }
         }
-        // Checked once a batch, before anything is written: a delivery
-        // written to a file that is gone would be answered 202 and lost.
+        // Checked before anything is written, so that the other operations
+        // (the workers finishing the old file) go on without the appends: a
+        // delivery written to a file that is gone would be answered 202 and
+        // lost.
         if let Some(identity) = identity
             && batch.iter().any(|job| job.access == Access::Keep)
             && let Err(which) = identity.check()
@@ -216,6 +218,19 @@ fn write(mut connection: Connection, incoming: &mpsc::Receiver<Job>, identity: O
         };
         let kept = batch.iter().any(|job| job.access == Access::Keep);
         let answers: Vec<Answer> = batch.into_iter().map(|job| (job.run)(Ok(&transaction))).collect();
+        // Checked again right before the commit: the lock wait above may
+        // have lasted a second, and a file replaced meanwhile would take
+        // this batch's deliveries with it. Dropping the transaction rolls
+        // the batch back.
+        if kept
+            && let Some(identity) = identity
+            && let Err(which) = identity.check()
+        {
+            drop(transaction);
+            let failed = Failed::Replaced(which);
+            answers.into_iter().for_each(|answer| answer(Some(&failed)));
+            continue;
+        }
         match transaction.commit() {
             Ok(()) => answers.into_iter().for_each(|answer| answer(None)),
             Err(error) => {
