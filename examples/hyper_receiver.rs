@@ -3,9 +3,10 @@
 //! route, inbox (`FOXREACH_INBOX`), handler and statuses,
 //! with the tower `receiver` service (`VerifySignatureLayer` around the
 //! inbox, or around the dispatcher with `FOXREACH_INBOX=memory`). Other methods on
-//! the route get `405` with `Allow: POST`, other paths `404`. It is served
-//! by `http::server::Server` (the same timeouts and limits, from the same
-//! variables, as `receiver`). On Ctrl-C or SIGTERM it stops accepting,
+//! the route get `405` with `Allow: POST`, other paths `404`, and a request
+//! not answered within `REQUEST_TIMEOUT_MS` (default 5000) `408`. It is
+//! served by `http::server::Server` (the same timeouts and limits, from the
+//! same variables, as `receiver`). On Ctrl-C or SIGTERM it stops accepting,
 //! lets the requests in flight finish, and waits up to 10 seconds for the
 //! handlers still running.
 //!
@@ -52,11 +53,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn serve(verifier: Verifier, deliveries: impl Receive) -> Result<(), Box<dyn std::error::Error>> {
     // Only the webhook route is verified; anything else is refused plainly.
     let webhook = receiver(verifier, deliveries);
+    let timeout = common::request_timeout()?;
     let app = service_fn(move |request: Request<Incoming>| {
         let webhook = webhook.clone();
         async move {
             match (request.uri().path() == common::ROUTE, request.method() == Method::POST) {
-                (true, true) => webhook.oneshot(request).await.map(|response| response.map(Either::Left)),
+                // A body trickled past the request timeout gets 408 (a handler
+                // already running goes on: it is detached from the request).
+                (true, true) => match tokio::time::timeout(timeout, webhook.oneshot(request)).await {
+                    Ok(answered) => answered.map(|response| response.map(Either::Left)),
+                    Err(_) => Ok(refusal(StatusCode::REQUEST_TIMEOUT)),
+                },
                 (true, false) => Ok(refusal(StatusCode::METHOD_NOT_ALLOWED)),
                 (false, _) => Ok(refusal(StatusCode::NOT_FOUND)),
             }

@@ -30,8 +30,10 @@
 //! FoxReach event `422`; the inbox keeps them, as dead letters. A request
 //! that takes longer than `REQUEST_TIMEOUT_MS` (default 5000: FoxReach waits
 //! 5 seconds for an answer) gets `408`. On Ctrl-C or SIGTERM it stops
-//! accepting and waits up to 10 seconds for the handlers still running;
-//! what the inbox holds is processed at the next start.
+//! accepting, closes idle connections, gives the requests in flight up to
+//! 10 seconds to be answered, then waits up to 10 more for the handlers
+//! still running (so up to 20 s in all); what the inbox holds is processed
+//! at the next start.
 //!
 //! It is served by the crate's `http::server::Server`: a client that sends
 //! no complete request head within `HEADER_TIMEOUT_MS` (default 10000) is
@@ -79,7 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let verifier = common::verifier()?;
-    let timeout = Duration::from_millis(common::env_number("REQUEST_TIMEOUT_MS", 5000)?);
+    let timeout = common::request_timeout()?;
     let metrics = Metrics::install()?;
     match common::inbox::open().await? {
         Opened::Sqlite(inbox, workers) => {

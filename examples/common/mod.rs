@@ -156,6 +156,12 @@ pub(crate) fn stopped(stopped: Stopped) {
     }
 }
 
+/// `REQUEST_TIMEOUT_MS`, or 5 s (FoxReach waits 5 seconds for an answer):
+/// how long a request may take before it is answered `408`.
+pub(crate) fn request_timeout() -> Result<Duration, String> {
+    Ok(Duration::from_millis(env_number("REQUEST_TIMEOUT_MS", 5000)?))
+}
+
 /// `PORT`, or 3000.
 pub(crate) fn port() -> Result<u16, String> {
     env_number("PORT", 3000)
