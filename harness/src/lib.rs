@@ -15,6 +15,7 @@
 //! - `inbox_append`: appends per second into the SQLite inbox.
 
 pub mod raw;
+pub mod receiver;
 
 /// The webhook secret the harnesses sign with: `FOXREACH_WEBHOOK_SECRET`,
 /// which the `.ci/` scripts set for the receiver and the harness alike.
