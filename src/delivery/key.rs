@@ -1,10 +1,9 @@
 //! What identifies a delivery, for telling a duplicate from a new one.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::signature::hex::is_hex;
 use crate::{Verifier, VerifyError};
 
 /// The identity of a delivery: 32 bytes, the HMAC of its body under the
@@ -80,14 +79,8 @@ impl DeliveryKey {
     /// key does not depend on which secret signed.
     #[must_use]
     pub fn from_signature(signature: &str) -> Option<Self> {
-        let digits = <&[u8; 64]>::try_from(signature.as_bytes()).ok()?;
-        if !is_hex(digits) {
-            return None;
-        }
         let mut bytes = [0u8; 32];
-        for (four, eight) in bytes.as_chunks_mut::<4>().0.iter_mut().zip(digits.as_chunks::<8>().0) {
-            *four = decode_eight(u64::from_be_bytes(*eight)).to_be_bytes();
-        }
+        hex::decode_to_slice(signature, &mut bytes).ok()?;
         Some(Self(bytes))
     }
 
@@ -126,12 +119,7 @@ impl DeliveryKey {
     /// [`Display`](fmt::Display)'s fingerprint serves.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        let mut hex = String::with_capacity(64);
-        for byte in self.0 {
-            // Writing to a `String` cannot fail.
-            let _ = write!(hex, "{byte:02x}");
-        }
-        hex
+        hex::encode(self.0)
     }
 
     /// The first 8 bytes of the SHA-256 of the key: enough to tell
@@ -144,25 +132,12 @@ impl DeliveryKey {
     }
 }
 
-/// Eight hex digits (checked already), as the bytes of a big-endian word,
-/// decoded eight at a time with word arithmetic: this runs on every
-/// delivery, and a digit-by-digit decode cost as much as the duplicate check.
-fn decode_eight(digits: u64) -> u32 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // A digit's value is its low nibble, plus 9 for a letter (bit 6 set).
-    let values = (digits & (0x0f * ONES)) + ((digits >> 6) & ONES) * 9;
-    // Pack the eight nibbles into four bytes, pairs first.
-    let pairs = (values | values >> 4) & 0x00ff_00ff_00ff_00ff;
-    let quads = (pairs | pairs >> 8) & 0x0000_ffff_0000_ffff;
-    ((quads | quads >> 16) & 0xffff_ffff) as u32
-}
-
 /// A fingerprint for logs: 16 hex digits of the SHA-256 of the key, the
 /// same for every copy of a delivery, and never digits of the MAC itself
 /// (MACs stay out of logs). [`to_hex`](DeliveryKey::to_hex) gives the key.
 impl fmt::Display for DeliveryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.fingerprint().iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+        f.write_str(&hex::encode(self.fingerprint()))
     }
 }
 

@@ -54,15 +54,7 @@ impl Verifier {
 /// tenant's secret up, so that a request that cannot verify costs no lookup.
 #[cfg(all(feature = "delivery", feature = "tower"))]
 pub(crate) fn check_signature_shape(headers: &HeaderMap) -> Result<(), VerifyError> {
-    use crate::signature::hex::{MAC_HEX_LEN, is_hex};
-    let value = signature_value(headers)?.as_bytes();
-    if value.is_empty() {
-        return Err(VerifyError::Missing);
-    }
-    match <&[u8; MAC_HEX_LEN]>::try_from(value) {
-        Ok(digits) if is_hex(digits) => Ok(()),
-        _ => Err(VerifyError::Malformed { length: value.len(), shape: SignatureShape::of(value) }),
-    }
+    crate::signature::check_shape(signature_value(headers)?.as_bytes())
 }
 
 /// The one `X-Webhook-Signature` value of `headers`.

@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-use super::hex::MAC_HEX_LEN;
+/// The number of hex digits in a FoxReach signature: a 32-byte HMAC-SHA256.
+const MAC_HEX_LEN: usize = 64;
 
 /// Why a delivery's signature was rejected.
 ///

@@ -6,7 +6,7 @@
 //! shown once, when the webhook is created.
 //!
 //! Use [`verify`] for a one-off check, and a [`Verifier`] wherever requests
-//! arrive repeatedly: it computes each secret's key schedule once and accepts
+//! arrive repeatedly: it keys each secret's HMAC once and accepts
 //! several secrets during a rotation.
 //!
 //! ```
@@ -24,7 +24,7 @@
 mod env;
 mod error;
 mod file;
-pub(crate) mod hex;
+mod hex;
 mod key;
 mod verifier;
 
@@ -32,6 +32,8 @@ pub use env::{FromEnv, Trimmed};
 pub use error::{SecretError, SignatureShape, VerifyError};
 pub use file::{FromFiles, SecretFileError, TrimmedFile};
 pub use verifier::Verifier;
+#[cfg(all(feature = "delivery", feature = "tower"))]
+pub(crate) use verifier::check_shape;
 
 #[cfg(feature = "api")]
 pub(crate) use file::SecretText;

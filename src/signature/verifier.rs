@@ -3,14 +3,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use subtle::Choice;
-
 use super::error::{SecretError, SignatureShape, VerifyError};
-use super::hex::{MAC_HEX_LEN, encode_mac, is_hex, is_hex_of};
+use super::hex::{MAC_HEX_LEN, is_hex, is_hex_of};
 use super::key::Key;
 
 /// Verifies FoxReach signatures against one or more webhook secrets, with each
-/// secret's HMAC key schedule computed once, up front.
+/// secret's HMAC keyed once, up front.
 ///
 /// Build it once at start-up and share it: cloning is a reference-count
 /// increment, and it is `Send + Sync`. Give it several secrets while rotating
@@ -115,15 +113,7 @@ impl Verifier {
     /// not tell which one matched.
     #[cfg(any(feature = "tower", feature = "delivery"))]
     pub(crate) fn delivery_mac(&self, body: &[u8], signature: &[u8]) -> Result<[u8; 32], VerifyError> {
-        let (mut first, mut kept) = ([0u32; 8], false);
-        check(&self.keys, body, signature, |mac, _| {
-            // Which key comes first is public, so this branch tells nothing.
-            if !kept {
-                first = *mac;
-                kept = true;
-            }
-        })?;
-        Ok(to_bytes(first))
+        check(&self.keys, body, signature)
     }
 
     /// The signature FoxReach would send for `body`, as lowercase hex, made
@@ -142,50 +132,56 @@ impl fmt::Debug for Verifier {
 
 /// The check shared by [`Verifier::verify`] and the free [`verify`](super::verify).
 pub(super) fn verify_with(keys: &[Key], body: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-    check(keys, body, signature, |_, _| {})
+    check(keys, body, signature).map(|_| ())
 }
 
-/// Compares `signature` with each key's MAC over `body`, showing `keep`
-/// every MAC and whether it matched. Generic over `keep`, so that plain
-/// verification compiles to the comparison alone.
-fn check(
-    keys: &[Key],
-    body: &[u8],
-    signature: &[u8],
-    mut keep: impl FnMut(&[u32; 8], Choice),
-) -> Result<(), VerifyError> {
-    let malformed = || VerifyError::Malformed { length: signature.len(), shape: SignatureShape::of(signature) };
-    if signature.is_empty() {
-        return Err(VerifyError::Missing);
-    }
-    let digits = <&[u8; MAC_HEX_LEN]>::try_from(signature).map_err(|_| malformed())?;
-    let mut matched = Choice::from(0);
-    for key in keys {
-        let mac = key.mac(body);
-        let this = is_hex_of(digits, &mac);
-        keep(&mac, this);
-        matched |= this;
+/// Compares `signature` with every key's MAC over `body` (all of them, so
+/// that timing does not tell which matched), returning the first key's MAC.
+fn check(keys: &[Key], body: &[u8], signature: &[u8]) -> Result<[u8; 32], VerifyError> {
+    let digits = digits(signature)?;
+    let (first, others) = keys.split_first().ok_or(VerifyError::EmptySecret)?;
+    let first = first.mac(body);
+    let mut matched = is_hex_of(digits, &first);
+    for key in others {
+        matched |= is_hex_of(digits, &key.mac(body));
     }
     match bool::from(matched) {
-        true => Ok(()),
+        true => Ok(first),
         false if is_hex(digits) => Err(VerifyError::Mismatch),
-        false => Err(malformed()),
+        false => Err(malformed(signature)),
     }
 }
 
-/// A MAC's big-endian words as its 32 bytes.
-#[cfg(any(feature = "tower", feature = "delivery"))]
-fn to_bytes(words: [u32; 8]) -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    for (four, word) in bytes.as_chunks_mut::<4>().0.iter_mut().zip(words) {
-        *four = word.to_be_bytes();
+/// The signature header's value as its 64 digits, not yet known to be hex.
+fn digits(signature: &[u8]) -> Result<&[u8; MAC_HEX_LEN], VerifyError> {
+    match signature {
+        [] => Err(VerifyError::Missing),
+        _ => signature.try_into().map_err(|_| malformed(signature)),
     }
-    bytes
 }
 
-/// Lowercase hex of `key`'s MAC over `body`.
+fn malformed(signature: &[u8]) -> VerifyError {
+    VerifyError::Malformed { length: signature.len(), shape: SignatureShape::of(signature) }
+}
+
+/// Refuses what verification would refuse whatever the secret: an empty
+/// signature, or one that is not 64 hex digits.
+///
+/// # Errors
+///
+/// [`VerifyError::Missing`] for an empty value, [`VerifyError::Malformed`]
+/// (with the shape of the usual mistake) for anything but 64 hex digits.
+#[cfg(all(feature = "delivery", feature = "tower"))]
+pub(crate) fn check_shape(signature: &[u8]) -> Result<(), VerifyError> {
+    match is_hex(digits(signature)?) {
+        true => Ok(()),
+        false => Err(malformed(signature)),
+    }
+}
+
+/// Lowercase hex of `key`'s MAC over `body`, as FoxReach writes it.
 pub(super) fn encode(key: &Key, body: &[u8]) -> String {
-    encode_mac(&key.mac(body)).iter().map(|&digit| char::from(digit)).collect()
+    hex::encode(key.mac(body))
 }
 
 #[cfg(test)]
