@@ -16,8 +16,8 @@
 //! fails retryably and is tried again on the inbox's backoff (from 5
 //! seconds, doubling to 30 minutes, for a day), long after FoxReach's own
 //! retries have ended. A duplicate of a delivery already kept is answered
-//! `200`, also after a restart. `foxreach-webhooks inbox stats` (feature
-//! `cli`) shows the inbox.
+//! `200`, also after a restart. `foxreach-webhooks inbox stats` (crate
+//! `foxreach-cli`) shows the inbox.
 //!
 //! With `FOXREACH_INBOX=memory`, deliveries are processed inside the
 //! request instead (answered `204`), with duplicates remembered for an hour
@@ -56,7 +56,7 @@
 //!
 //! ```text
 //! cargo run --all-features --example receiver
-//! cargo run --all-features --bin foxreach-webhooks -- send   # in another terminal
+//! cargo run -p foxreach-cli -- send   # in another terminal
 //! ```
 
 mod common;

@@ -21,7 +21,7 @@
 //!
 //! ```text
 //! cargo run --all-features --example tenants
-//! cargo run --all-features --bin foxreach-webhooks -- send --demo-secret http://127.0.0.1:3000/webhooks/foxreach/acme
+//! cargo run -p foxreach-cli -- send --demo-secret http://127.0.0.1:3000/webhooks/foxreach/acme
 //! ```
 
 mod common;

@@ -45,9 +45,11 @@
 //!   feature `axum`), serving with timeouts and limits (`http::server`,
 //!   feature `server`), and signed requests for tests (`http::test_util`,
 //!   feature `test-util`).
-//! - `api` (feature `api`): a `Client` of FoxReach's webhook management
-//!   API (create, list, update, delete webhooks; the event types offered)
-//!   and its models, with the once-shown `WebhookSecret`.
+//! - [`secret`]: reading secrets from an environment variable or files.
+//!
+//! Beside this crate, `foxreach-api` is a client of FoxReach's webhook
+//! management API, and `foxreach-cli` the `foxreach-webhooks` command-line
+//! tool.
 //!
 //! # Features
 //!
@@ -62,8 +64,6 @@
 //! | `delivery` | | handlers per event type, each run to its end on a Tokio task (`tokio`, `tokio-util`), duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
 //! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers, and `RedisInbox` (implies `delivery`) |
 //! | `sqlite` | | `SqliteInbox`, the durable inbox in one SQLite file (implies `delivery`) |
-//! | `api` | | `api::Client` for FoxReach's webhook management API and its models (`reqwest` on `rustls` with `ring`, `tokio`) |
-//! | `cli` | | the `foxreach-webhooks` command-line tool (implies `sqlite`, `redis` and `api`) |
 //! | `metrics` | | counters, histograms and gauges through the `metrics` facade ([`observe`]) |
 //! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
 //!
@@ -103,9 +103,6 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "api")]
-#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
-pub mod api;
 #[cfg(feature = "delivery")]
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub mod delivery;
@@ -114,6 +111,7 @@ pub mod event;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 pub mod observe;
+pub mod secret;
 pub mod signature;
 #[cfg(feature = "delivery")]
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
@@ -122,7 +120,10 @@ pub mod tenant;
 pub use event::{Event, EventData, EventType, ParseError};
 pub use signature::{SIGNATURE_HEADER, SecretError, Verifier, VerifyError, sign, verify};
 
-/// The README's Rust examples, compiled as doctests so that they stay true.
+/// The Rust examples of the README and of the guides in `docs/`, compiled
+/// as doctests so that they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
+#[doc = include_str!("../docs/receiving.md")]
+#[doc = include_str!("../docs/operating.md")]
 struct ReadmeDoctests;

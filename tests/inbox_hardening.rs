@@ -5,8 +5,7 @@
 //! `ready` tells the truth about it.
 #![cfg(feature = "sqlite")]
 
-#[path = "support/folder.rs"]
-mod folder;
+use foxreach_test_support::folder;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};

@@ -4,8 +4,7 @@
 //! across every receiver sharing the inbox.
 #![cfg(feature = "redis")]
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
+use foxreach_test_support::redis_server;
 
 use std::time::{Duration, SystemTime};
 

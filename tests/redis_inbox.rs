@@ -2,8 +2,7 @@
 //! 127.0.0.1 that each test starts.
 #![cfg(feature = "redis")]
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
+use foxreach_test_support::redis_server;
 
 use std::process::Command;
 use std::sync::Arc;

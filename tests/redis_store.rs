@@ -3,8 +3,7 @@
 //! redis-server (Debian package `redis-server`) if it is missing.
 #![cfg(all(feature = "redis", feature = "axum", feature = "test-util"))]
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
+use foxreach_test_support::redis_server;
 mod support;
 
 use std::net::TcpListener;

@@ -21,22 +21,16 @@
 //! assert_eq!(verify(secret, b"{ }", &header), Err(VerifyError::Mismatch));
 //! ```
 
-mod env;
 mod error;
-mod file;
 mod hex;
 mod key;
 mod verifier;
 
-pub use env::{FromEnv, Trimmed};
 pub use error::{SecretError, SignatureShape, VerifyError};
-pub use file::{FromFiles, SecretFileError, TrimmedFile};
 pub use verifier::Verifier;
 #[cfg(all(feature = "delivery", feature = "tower"))]
 pub(crate) use verifier::check_shape;
 
-#[cfg(feature = "api")]
-pub(crate) use file::SecretText;
 use key::Key;
 
 /// The name of the header that carries the signature, lowercase as the `http`

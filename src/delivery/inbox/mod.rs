@@ -31,7 +31,7 @@
 //! that outlasts FoxReach's schedule. Done entries are kept for the
 //! retention ([`DEFAULT_RETENTION`], 7 days), so a duplicate is recognized
 //! also after a restart; what cannot be processed is a dead letter, kept
-//! with its reason until `foxreach-webhooks inbox replay` (feature `cli`)
+//! with its reason until `foxreach-webhooks inbox replay` (crate `foxreach-cli`)
 //! runs it again.
 //!
 //! The embedded engine is SQLite ([`SqliteInbox`], feature `sqlite`);
