@@ -99,7 +99,7 @@ impl fmt::Display for ApiError {
         };
         match self {
             Self::Unauthorized => f.write_str(
-                "FoxReach refused the API key (401): check FOXREACH_API_KEY (keys start with otr_ and can be revoked)",
+                "FoxReach refused the API key (401): check the key (keys start with otr_ and can be revoked)",
             ),
             Self::NotFound { message } => {
                 f.write_str("FoxReach has no such webhook (404)")?;

@@ -167,6 +167,14 @@ impl WebhookUpdate {
         Self { events: Some(events.into_iter().map(|event| event.as_str().to_owned()).collect()), ..self }
     }
 
+    /// Receive these event types, by their wire names (the list replaces
+    /// the old one), for a type FoxReach offers that [`EventType`] does not
+    /// know yet; as [`NewWebhook::with_event_names`].
+    #[must_use]
+    pub fn event_names(self, events: Vec<String>) -> Self {
+        Self { events: Some(events), ..self }
+    }
+
     /// Turn deliveries on (`true`) or off.
     #[must_use]
     pub fn active(self, is_active: bool) -> Self {
@@ -276,6 +284,12 @@ mod tests {
             serde_json::json!({"url": "https://example.com/g", "events": ["lead.created"]})
         );
         assert!(WebhookUpdate::new().is_empty() && !update.is_empty());
+        // A type FoxReach offers that `EventType` does not know yet, by name.
+        let by_name = WebhookUpdate::new().event_names(vec!["email.sent".to_owned(), "meeting.booked".to_owned()]);
+        assert_eq!(
+            serde_json::to_value(&by_name).expect("JSON"),
+            serde_json::json!({"events": ["email.sent", "meeting.booked"]})
+        );
     }
 
     #[test]

@@ -69,18 +69,8 @@ fn create_refuses_before_asking_foxreach_when_the_secret_could_not_be_kept() {
 }
 
 #[test]
-fn create_checks_event_names_against_the_crates_types_first() {
+fn create_passes_names_on_and_foxreach_refuses_what_it_does_not_offer() {
     let stand_in = StandIn::start();
-    let unknown = run(
-        &stand_in,
-        &["webhooks", "create", "--url", "https://e.com/h", "--events", "email.sent,lead.deleted", "--show-secret"],
-    );
-    assert_eq!(unknown.code, 2);
-    assert!(
-        unknown.stderr.contains("`lead.deleted` is not a FoxReach event type; the documented ones are email.sent, "),
-        "{}",
-        unknown.stderr
-    );
     let both = run(
         &stand_in,
         &["webhooks", "create", "--url", "https://e.com/h", "--events", "email.sent", "--all", "--show-secret"],
@@ -89,7 +79,17 @@ fn create_checks_event_names_against_the_crates_types_first() {
     let neither = run(&stand_in, &["webhooks", "create", "--url", "https://e.com/h", "--show-secret"]);
     assert_eq!(neither.code, 2);
     assert!(neither.stderr.contains("give --events TYPE,TYPE or --all"), "{}", neither.stderr);
-    assert_eq!(stand_in.request_count(), 0);
+    assert_eq!(stand_in.request_count(), 0, "usage errors are caught before FoxReach is asked");
+    // A name this crate does not type goes to FoxReach, which may offer it
+    // (the next test); this one it does not, and its 422 names it.
+    let unknown = run(
+        &stand_in,
+        &["webhooks", "create", "--url", "https://e.com/h", "--events", "email.sent,lead.deleted", "--show-secret"],
+    );
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("lead.deleted is not an event type this version"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("(422): unknown event types: lead.deleted"), "{}", unknown.stderr);
+    assert!(stand_in.ids().is_empty());
 }
 
 #[test]
@@ -123,6 +123,22 @@ fn a_422_from_foxreach_names_the_types_and_leaves_no_empty_secret_file() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("(422): unknown event types: lead.updated"), "{}", refused.stderr);
     assert!(!std::path::Path::new(&path).exists(), "the unused secret file is removed");
+}
+
+#[test]
+fn an_event_type_foxreach_offers_but_this_crate_does_not_type_is_passed_on_with_a_note() {
+    let stand_in = StandIn::with(|state| state.offered.push("meeting.booked".to_owned()));
+    let folder = Folder::new("cli-api-untyped");
+    let path = folder.file("webhook.secret");
+    let events = "email.sent,meeting.booked";
+    let created =
+        run(&stand_in, &["webhooks", "create", "--url", "https://e.com/h", "--events", events, "--secret-file", &path]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(created.stderr.contains("meeting.booked is not an event type this version"), "{}", created.stderr);
+    let id = stand_in.ids()[0].clone();
+    let updated = run(&stand_in, &["webhooks", "update", &id, "--events", "meeting.booked"]);
+    assert_eq!(updated.code, 0, "{}", updated.stderr);
+    assert_eq!(stand_in.state().webhooks[0].json["events"], serde_json::json!(["meeting.booked"]));
 }
 
 #[test]
@@ -184,6 +200,7 @@ fn a_wrong_or_missing_key_is_a_usage_error_that_never_shows_the_key() {
     let wrong = run_as(&stand_in, Some("otr_wrong_3c9d1f"), &["webhooks", "list"], false);
     assert_eq!(wrong.code, 2);
     assert!(wrong.stderr.contains("FoxReach refused the API key (401)"), "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("this tool reads it from FOXREACH_API_KEY"), "{}", wrong.stderr);
     let missing = run_as(&stand_in, None, &["events"], false);
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("no API key: set FOXREACH_API_KEY"), "{}", missing.stderr);

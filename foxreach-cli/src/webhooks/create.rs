@@ -27,7 +27,7 @@ pub(crate) struct CreateArgs {
 }
 
 pub(super) async fn run(client: &Client, args: CreateArgs) -> Result<Report, Failure> {
-    let types = args.events.types()?.ok_or_else(|| {
+    let names = args.events.names()?.ok_or_else(|| {
         Failure::Usage("which events? give --events TYPE,TYPE or --all (see `foxreach-webhooks events`)".to_owned())
     })?;
     // FoxReach shows the secret once: without a place for it, refuse before
@@ -40,7 +40,7 @@ pub(super) async fn run(client: &Client, args: CreateArgs) -> Result<Report, Fai
         ));
     }
     let file = args.secret_file.as_deref().map(new_secret_file).transpose()?;
-    let created = client.create(&NewWebhook::new(&args.url, types)).await.map_err(create_failure)?;
+    let created = client.create(&NewWebhook::with_event_names(&args.url, names)).await.map_err(create_failure)?;
     let kept = keep(&created, file, args.show_secret)?;
     let mut text = format!(
         "created webhook {} for {} ({} event types)\n",

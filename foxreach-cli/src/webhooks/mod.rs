@@ -79,23 +79,31 @@ pub(crate) struct EventsChoice {
 }
 
 impl EventsChoice {
-    /// The types chosen, checked against `EventType` before FoxReach is
-    /// asked; `None` when neither flag was given.
-    fn types(&self) -> Result<Option<Vec<EventType>>, Failure> {
+    /// The wire names chosen, `None` when neither flag was given. A name
+    /// this crate does not type is passed on as it is, with a note: FoxReach
+    /// may offer types newer than this crate (its 422 names any it does not
+    /// know), and their deliveries are still verified and kept, untyped.
+    fn names(&self) -> Result<Option<Vec<String>>, Failure> {
         if self.all {
-            return Ok(Some(EventType::ALL.to_vec()));
+            return Ok(Some(EventType::ALL.iter().map(|event| event.as_str().to_owned()).collect()));
         }
-        let Some(names) = &self.events else { return Ok(None) };
-        let mut types = Vec::new();
-        for name in names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
-            let event_type = name.parse::<EventType>().map_err(|unknown| Failure::Usage(unknown.to_string()))?;
-            if !types.contains(&event_type) {
-                types.push(event_type);
+        let Some(given) = &self.events else { return Ok(None) };
+        let mut names: Vec<String> = Vec::new();
+        for name in given.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
+            if name.parse::<EventType>().is_err() {
+                output::note(&format!(
+                    "{} is not an event type this version of foxreach-webhooks types: its deliveries will arrive \
+                     untyped (`foxreach-webhooks events` lists FoxReach's)",
+                    output::clean(name, false)
+                ));
+            }
+            if !names.iter().any(|known| known == name) {
+                names.push(name.to_owned());
             }
         }
-        match types.is_empty() {
+        match names.is_empty() {
             true => Err(Failure::Usage("--events names no event type".to_owned())),
-            false => Ok(Some(types)),
+            false => Ok(Some(names)),
         }
     }
 }
@@ -133,8 +141,8 @@ pub(crate) async fn run(args: WebhooksArgs) -> Result<Report, Failure> {
             if let Some(url) = update.url {
                 change = change.url(url);
             }
-            if let Some(types) = update.events.types()? {
-                change = change.events(types);
+            if let Some(names) = update.events.names()? {
+                change = change.event_names(names);
             }
             if let Some(active) = update.active {
                 change = change.active(active);
@@ -174,7 +182,8 @@ fn client(api: &ApiArgs) -> Result<Client, Failure> {
 fn failure(error: ApiError) -> Failure {
     let message = error.to_string();
     match error {
-        ApiError::Unauthorized | ApiError::Rejected { .. } | ApiError::Config(_) => Failure::Usage(message),
+        ApiError::Unauthorized => Failure::Usage(format!("{message}; this tool reads it from {KEY_VAR}")),
+        ApiError::Rejected { .. } | ApiError::Config(_) => Failure::Usage(message),
         ApiError::NotFound { .. } => Failure::No(message),
         _ => Failure::Io(message),
     }
