@@ -74,3 +74,26 @@ async fn past_the_bound_on_open_entries_every_receiver_refuses_appends_as_full()
     assert!(closed.append(entry(5)).await.expect_err("a bound of 0").is_full());
     assert!(closed.ready().await.expect_err("a bound of 0").is_full());
 }
+
+#[tokio::test]
+async fn an_inbox_of_another_layout_version_is_refused_before_anything_is_touched() {
+    let server = RedisServer::start();
+    let inbox = RedisInbox::connect(&server.url()).await.expect("redis-server is up");
+    inbox.append(entry(1)).await.expect("appends");
+    let client = redis::Client::open(server.url()).expect("a URL");
+    let mut connection = client.get_multiplexed_async_connection().await.expect("connects");
+    let layout: String =
+        redis::cmd("GET").arg("foxreach:inbox:layout").query_async(&mut connection).await.expect("get");
+    assert_eq!(layout, "1", "the first append writes the layout version");
+
+    // As a receiver of a later version would leave it.
+    let _: () =
+        redis::cmd("SET").arg("foxreach:inbox:layout").arg("2").query_async(&mut connection).await.expect("set");
+    let refused = inbox.append(entry(2)).await.expect_err("another layout");
+    let message = refused.to_string();
+    assert!(message.contains("layout version 2") && message.contains("layout version 1"), "{message}");
+    inbox.stats().await.expect_err("reads are refused too");
+    let entries: u64 =
+        redis::cmd("HGET").arg("foxreach:inbox:n").arg("pending").query_async(&mut connection).await.expect("n");
+    assert_eq!(entries, 1, "nothing was appended");
+}

@@ -21,14 +21,20 @@ use redis::{Script, ScriptInvocation, Value};
 use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
 use crate::tenant::Tenant;
 
-static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::APPEND));
-static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::TAKE));
-static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::RENEW));
-static SETTLE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::SETTLE));
-static STATS: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::STATS));
-static LIST: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::LIST));
-static REPLAY: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::REPLAY));
-static PURGE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::PURGE));
+/// `script` after the layout check every script starts with.
+fn checked(script: &str) -> Script {
+    let source = format!("{}{script}", scripts::CHECK_LAYOUT);
+    Script::new(&source.replace("LAYOUT_VERSION", &scripts::LAYOUT.to_string()))
+}
+
+static APPEND: LazyLock<Script> = LazyLock::new(|| checked(scripts::APPEND));
+static TAKE: LazyLock<Script> = LazyLock::new(|| checked(scripts::TAKE));
+static RENEW: LazyLock<Script> = LazyLock::new(|| checked(scripts::RENEW));
+static SETTLE: LazyLock<Script> = LazyLock::new(|| checked(scripts::SETTLE));
+static STATS: LazyLock<Script> = LazyLock::new(|| checked(scripts::STATS));
+static LIST: LazyLock<Script> = LazyLock::new(|| checked(scripts::LIST));
+static REPLAY: LazyLock<Script> = LazyLock::new(|| checked(scripts::REPLAY));
+static PURGE: LazyLock<Script> = LazyLock::new(|| checked(scripts::PURGE));
 
 /// The most entries one purge or replay script changes: Redis runs nothing
 /// else meanwhile, so a step must stay short (a few milliseconds).

@@ -19,7 +19,27 @@
 //! - `P all` (zset, scored by number): every entry, for listing;
 //! - `P d`: the dead letters' stream, one message (origin, attempts,
 //!   reason) per dead letter, deleted when it is replayed;
-//! - `P ready`: written by each readiness probe, expiring after a minute.
+//! - `P ready`: written by each readiness probe, expiring after a minute;
+//! - `P layout`: the version of this layout ([`LAYOUT`]), written by the
+//!   first append; every script refuses an inbox of another version
+//!   before touching it (an inbox from before the marker is version 1).
+
+/// The version of the layout above. Raise it with any change that a
+/// receiver or CLI of the previous version would misread.
+pub(super) const LAYOUT: u32 = 1;
+
+/// What every script runs first: refuses an inbox of another layout
+/// version, naming both, and leaves `layout` set (or `false` for an inbox
+/// without the marker yet). ARGV[1] is always the prefix; `LAYOUT_VERSION`
+/// in any script stands for [`LAYOUT`].
+pub(super) const CHECK_LAYOUT: &str = r"
+local layout = redis.call('GET', ARGV[1] .. 'layout')
+if layout and layout ~= 'LAYOUT_VERSION' then
+  return redis.error_reply('LAYOUT the inbox under ' .. ARGV[1] .. ' has layout version ' .. layout ..
+    ', which this version of foxreach-webhooks does not know (it reads layout version LAYOUT_VERSION): ' ..
+    'run a receiver and a command-line tool of the version that wrote it')
+end
+";
 
 /// Appends unless the key is kept or the bound on open entries is reached,
 /// numbering entries with the counter `P id`. ARGV: prefix, key hex, body,
@@ -29,6 +49,7 @@
 /// refused at the bound.
 pub(super) const APPEND: &str = r"
 local p = ARGV[1]
+if not layout then redis.call('SET', p .. 'layout', 'LAYOUT_VERSION') end
 local k = p .. 'k:' .. ARGV[2]
 local existing = redis.call('GET', k)
 if existing then return {0, tonumber(existing)} end

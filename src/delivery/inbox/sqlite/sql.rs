@@ -102,6 +102,11 @@ pub(super) fn prepare(connection: &Connection, create: bool, lock_wait: Duration
                     "an inbox of schema version 2: start the receiver of this version on it once \
                      (SqliteInbox::open), which upgrades it to version {VERSION} in place"
                 ),
+                newer if newer > VERSION => format!(
+                    "an inbox of schema version {newer}, which this version of foxreach-webhooks does not know (it \
+                     reads schema version {VERSION}): run a receiver and a command-line tool of the version that \
+                     wrote it"
+                ),
                 _ => format!("not an inbox of schema version {VERSION} (user_version {version})"),
             }),
         ))?,

@@ -363,5 +363,13 @@ fn a_version_2_inbox_is_upgraded_in_place_and_keeps_its_entries() {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .expect("a version");
     assert_eq!(version, 3);
+
+    // A later release's schema is refused by both ways in, naming both versions.
+    Connection::open(&path).expect("opens").pragma_update(None, "user_version", 4).expect("a later version");
+    for refused in [SqliteInbox::open(&path).expect_err("newer"), SqliteInbox::open_existing(&path).expect_err("newer")]
+    {
+        let message = refused.to_string();
+        assert!(message.contains("schema version 4") && message.contains("reads schema version 3"), "{message}");
+    }
     std::fs::remove_dir_all(&folder).expect("cleans up");
 }
