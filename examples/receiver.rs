@@ -205,7 +205,7 @@ impl Metrics {
                     if let Some(inbox) = &inbox
                         && let Ok(backlog) = inbox.backlog().await
                     {
-                        foxreach_webhooks::observe::backlog(&backlog);
+                        backlog.record();
                     }
                     // Histograms are summed up here, at each scrape.
                     handle.run_upkeep();

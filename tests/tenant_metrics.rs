@@ -121,7 +121,7 @@ fn the_workers_set_the_inbox_gauges() {
         // Values the workers must overwrite: nothing is open any more.
         let mut stale = Backlog::default();
         (stale.pending, stale.oldest_open) = (7, Some(std::time::SystemTime::now() - Duration::from_secs(9)));
-        observe::backlog(&stale);
+        stale.record();
         let workers = Workers::new(Accept, inbox.clone());
         workers.run(tokio::time::sleep(Duration::from_millis(100)), Duration::from_secs(1)).await;
         let after = gauges(&snapshotter);

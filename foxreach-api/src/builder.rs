@@ -11,6 +11,7 @@ use rustls_platform_verifier::BuilderVerifierExt as _;
 use super::client::Client;
 use super::error::ApiError;
 use super::key::ApiKey;
+use super::redacted::shown;
 
 /// FoxReach's API, which [`Client::new`] talks to.
 pub const DEFAULT_BASE_URL: &str = "https://api.foxreach.io/api/v1";
@@ -152,21 +153,6 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-/// `url`'s scheme, host, port and path alone: no user name, password,
-/// query or fragment, which may carry a secret.
-pub(super) fn shown(url: &Url) -> String {
-    let mut shown = format!("{}:", url.scheme());
-    if let Some(host) = url.host_str() {
-        shown.push_str("//");
-        shown.push_str(host);
-        if let Some(port) = url.port() {
-            shown.push_str(&format!(":{port}"));
-        }
-    }
-    shown.push_str(url.path());
-    shown
-}
-
 /// rustls with ring: trusting what the operating system trusts, or, for
 /// a plain-HTTP base URL, nothing (the HTTP client wants a TLS
 /// configuration, and no TLS connection is ever made with that one).
@@ -187,4 +173,34 @@ fn tls(platform_roots: bool) -> Result<rustls::ClientConfig, ApiError> {
 fn is_loopback(url: &Url) -> bool {
     let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Client {
+    /// A client of [`DEFAULT_BASE_URL`](super::DEFAULT_BASE_URL) with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientBuilder::build`].
+    pub fn new(key: ApiKey) -> Result<Self, ApiError> {
+        Self::builder(key).build()
+    }
+
+    /// Settings for a client: base URL, timeout, and how 429s are waited out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foxreach_api::{ApiKey, Client};
+    ///
+    /// let client = Client::builder(ApiKey::new("otr_example"))
+    ///     .base_url("http://127.0.0.1:8080/api/v1")
+    ///     .timeout(Duration::from_secs(5))
+    ///     .max_retries(0)
+    ///     .build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080/api/v1");
+    /// assert!(!format!("{client:?}").contains("otr_example"));
+    /// # Ok::<(), foxreach_api::ApiError>(())
+    /// ```
+    pub fn builder(key: ApiKey) -> ClientBuilder {
+        ClientBuilder::new(key)
+    }
 }

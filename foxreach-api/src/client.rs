@@ -9,12 +9,12 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 
 use super::answer;
-use super::builder::{ClientBuilder, shown};
 use super::error::ApiError;
 use super::key::ApiKey;
 use super::models::{
     CreatedWebhook, Envelope, ListEnvelope, NewWebhook, OfferedEventType, Page, Webhook, WebhookUpdate,
 };
+use super::redacted::shown;
 use super::secret::WebhookSecret;
 
 /// The wait assumed when a 429 has no `Retry-After` in seconds: FoxReach's
@@ -34,9 +34,9 @@ const KEY_HEADER: &str = "X-API-Key";
 /// Every request carries the API key in `X-API-Key` and answers are read
 /// out of their `{"data": ...}` envelope. A 429 (FoxReach allows 100
 /// requests a minute) is waited out and retried, up to
-/// [`max_retries`](ClientBuilder::max_retries) times and only when
+/// [`max_retries`](crate::ClientBuilder::max_retries) times and only when
 /// `Retry-After` asks for no more than
-/// [`max_retry_wait`](ClientBuilder::max_retry_wait) (a missing or
+/// [`max_retry_wait`](crate::ClientBuilder::max_retry_wait) (a missing or
 /// HTTP-date `Retry-After` counts as a minute); past either bound the
 /// client returns [`ApiError::RateLimited`] with the delay FoxReach asked
 /// for, at once. Redirects are not followed, so that the key goes nowhere
@@ -71,34 +71,6 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client of [`DEFAULT_BASE_URL`](super::DEFAULT_BASE_URL) with the default settings.
-    ///
-    /// # Errors
-    ///
-    /// As [`ClientBuilder::build`].
-    pub fn new(key: ApiKey) -> Result<Self, ApiError> {
-        Self::builder(key).build()
-    }
-
-    /// Settings for a client: base URL, timeout, and how 429s are waited out.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use foxreach_api::{ApiKey, Client};
-    ///
-    /// let client = Client::builder(ApiKey::new("otr_example"))
-    ///     .base_url("http://127.0.0.1:8080/api/v1")
-    ///     .timeout(Duration::from_secs(5))
-    ///     .max_retries(0)
-    ///     .build()?;
-    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080/api/v1");
-    /// assert!(!format!("{client:?}").contains("otr_example"));
-    /// # Ok::<(), foxreach_api::ApiError>(())
-    /// ```
-    pub fn builder(key: ApiKey) -> ClientBuilder {
-        ClientBuilder::new(key)
-    }
-
     /// The base URL the paths are appended to.
     #[must_use]
     pub fn base_url(&self) -> &str {

@@ -50,6 +50,7 @@ mod client;
 mod error;
 mod key;
 mod models;
+mod redacted;
 mod secret;
 
 pub use builder::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT};

@@ -195,7 +195,7 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
         let event_type = event.event_type().map_or("unknown", EventType::as_str);
         let label = tenant.clone();
         let outcome = self.dispatch_counted(event, body, key, tenant).await;
-        crate::observe::delivery(event_type, label.as_ref(), &outcome);
+        crate::observe::delivery(event_type, label.as_ref(), outcome.label());
         outcome
     }
 

@@ -122,7 +122,7 @@ impl<I: Inbox + Clone> Receive for I {
                 Outcome::InboxUnavailable(error)
             }
         };
-        crate::observe::delivery(event_type, tenant.as_ref(), &outcome);
+        crate::observe::delivery(event_type, tenant.as_ref(), outcome.label());
         Ok(outcome)
     }
 }

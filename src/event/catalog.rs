@@ -1,9 +1,7 @@
 //! The eleven event types FoxReach documents: [`EventType`] names them,
 //! [`EventData`] carries their typed `data`, and [`UnknownEvent`] carries any
-//! type FoxReach adds later. One table, `event_types!`, declares them: both
-//! enums here, the payload modules and the `Handler` trait of `delivery`
-//! are generated from it, so a twelfth type is one row (and its payload's
-//! file, which the row declares) and cannot be half-added.
+//! type FoxReach adds later. Both enums are generated from the one table
+//! of event types (`table.rs`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,44 +9,11 @@ use std::str::FromStr;
 use serde::de::{self, DeserializeSeed, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::payload::WireStr;
+use super::table::event_types;
 use super::untyped::UntypedEvent;
-
-/// The table of documented event types, one line each: the variant (also
-/// the name of its payload struct) with its description, the wire name, and
-/// the `Handler` method that receives it. `event_types!(then)` expands to
-/// `then! { <the table> }`, so that every list of event types is generated
-/// from this one.
-macro_rules! event_types {
-    ($then:ident) => {
-        $then! {
-            /// An email was handed to the sending mailbox.
-            EmailSent = "email.sent" => email_sent,
-            /// An email could not be sent.
-            EmailFailed = "email.failed" => email_failed,
-            /// An email came back undeliverable.
-            EmailBounced = "email.bounced" => email_bounced,
-            /// An email's tracking pixel was loaded.
-            EmailOpened = "email.opened" => email_opened,
-            /// A lead replied.
-            ReplyReceived = "reply.received" => reply_received,
-            /// A reply was given a category (interested, out of office…).
-            ReplyCategorized = "reply.categorized" => reply_categorized,
-            /// A campaign became active.
-            CampaignStarted = "campaign.started" => campaign_started,
-            /// A campaign was paused.
-            CampaignPaused = "campaign.paused" => campaign_paused,
-            /// A campaign has processed all its leads.
-            CampaignCompleted = "campaign.completed" => campaign_completed,
-            /// A lead was created.
-            LeadCreated = "lead.created" => lead_created,
-            /// A lead was updated.
-            LeadUpdated = "lead.updated" => lead_updated,
-        }
-    };
-}
-
-pub(crate) use event_types;
+use super::wire::WireStr;
+use super::{Event, Timestamp};
+use serde_json::{Map, Value};
 
 macro_rules! catalog {
     ( $( $(#[$meta:meta])* $variant:ident = $wire:literal => $method:ident, )* ) => {
@@ -291,4 +256,23 @@ impl<'de> Deserialize<'de> for EventType {
         let WireStr(name) = WireStr::deserialize(deserializer)?;
         Self::from_wire(&name).ok_or_else(|| de::Error::custom(UnknownEventType { name: name.into_owned() }))
     }
+}
+
+/// Builds the event from a body already read as a JSON object whose `event`
+/// is a string: typed if its data can be, otherwise untyped. As the typed
+/// parse does, a repeated key's last value counts (`serde_json::Map` keeps
+/// the last), a missing `timestamp` is `null` and unknown fields are extra.
+pub(super) fn from_object(mut object: Map<String, Value>, name: &str) -> Event {
+    let timestamp = Timestamp::from_value(object.remove("timestamp").unwrap_or(Value::Null));
+    object.remove("event");
+    let data = object.remove("data").unwrap_or(Value::Null);
+    let data = match DataSeed(name).deserialize(&data) {
+        Ok(typed) => typed,
+        // An unknown type takes any data, so this is a documented one.
+        Err(_) => match name.parse::<EventType>() {
+            Ok(event_type) => EventData::Untyped(UntypedEvent::new(event_type, data)),
+            Err(_) => EventData::Unknown(UnknownEvent::new(name, data)),
+        },
+    };
+    Event { timestamp, data, extra: object }
 }

@@ -33,13 +33,15 @@ mod catalog;
 mod error;
 mod lenient;
 mod payload;
+mod table;
 mod timestamp;
 mod untyped;
+mod wire;
 
-#[cfg(feature = "delivery")]
-pub(crate) use catalog::event_types;
 pub use catalog::{EventData, EventType, UnknownEvent, UnknownEventType};
 pub use error::{ParseError, ParseErrorKind};
+#[cfg(feature = "delivery")]
+pub(crate) use table::event_types;
 // Every payload struct (one per row of the event table) and the open enums of their fields.
 pub use payload::*;
 pub use timestamp::{Timestamp, TimestampError};
@@ -53,7 +55,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use catalog::DataSeed;
-use payload::WireStr;
+use wire::WireStr;
 
 /// One FoxReach webhook delivery: what happened, when, and its data.
 ///
@@ -177,7 +179,7 @@ impl Event {
             && let Some(serde_json::Value::String(name)) = object.get("event")
         {
             let name = name.clone();
-            return Ok(untyped::from_object(object, &name));
+            return Ok(catalog::from_object(object, &name));
         }
         Self::from_slice(body)
     }

@@ -3,12 +3,10 @@
 
 use std::fmt;
 
-use serde::de::DeserializeSeed;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::catalog::DataSeed;
+use super::EventType;
 use super::lenient::is_id;
-use super::{Event, EventData, EventType, Timestamp};
 
 /// The data of an event of a documented type that could not be typed: a
 /// required id is missing, `null` or not an id, or `data` is not an object.
@@ -133,25 +131,6 @@ fn json_kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Builds the event from a body already read as a JSON object whose `event`
-/// is a string: typed if its data can be, otherwise untyped. As the typed
-/// parse does, a repeated key's last value counts (`serde_json::Map` keeps
-/// the last), a missing `timestamp` is `null` and unknown fields are extra.
-pub(super) fn from_object(mut object: Map<String, Value>, name: &str) -> Event {
-    let timestamp = Timestamp::from_value(object.remove("timestamp").unwrap_or(Value::Null));
-    object.remove("event");
-    let data = object.remove("data").unwrap_or(Value::Null);
-    let data = match DataSeed(name).deserialize(&data) {
-        Ok(typed) => typed,
-        // An unknown type takes any data, so this is a documented one.
-        Err(_) => match name.parse::<EventType>() {
-            Ok(event_type) => EventData::Untyped(UntypedEvent::new(event_type, data)),
-            Err(_) => EventData::Unknown(super::UnknownEvent::new(name, data)),
-        },
-    };
-    Event { timestamp, data, extra: object }
 }
 
 /// A copy of `body` in which every `\u` escape of a lone UTF-16 surrogate

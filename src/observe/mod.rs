@@ -27,7 +27,7 @@
 //! | `foxreach_webhooks_inbox_oldest_open_age_seconds` | | how long the oldest pending or taken entry has waited since it arrived (or was replayed), in seconds; 0 when none is open |
 //!
 //! [`Workers::run`](crate::delivery::inbox::Workers::run) sets the gauges
-//! every 15 seconds; [`backlog`] sets them from a [`Backlog`](crate::delivery::inbox::Backlog)
+//! every 15 seconds; [`Backlog::record`](crate::delivery::inbox::Backlog::record) sets them from a [`Backlog`](crate::delivery::inbox::Backlog)
 //! the application asked for (before a scrape, say). They describe the
 //! whole inbox, so every process sharing one (Redis) reports the same
 //! values: aggregate them with `max`, not `sum`. When the inbox cannot be
@@ -57,8 +57,6 @@ mod record;
 #[cfg(feature = "delivery")]
 use std::sync::atomic::{AtomicBool, Ordering};
 
-#[cfg(all(feature = "delivery", feature = "metrics"))]
-pub use record::backlog;
 #[cfg(feature = "delivery")]
 pub(crate) use record::{HandlerResult, dead_letter, delivery, event_type_label, handler, retry};
 #[cfg(any(feature = "http", all(feature = "delivery", feature = "metrics")))]

@@ -5,7 +5,6 @@ use std::time::Duration;
 #[cfg(feature = "metrics")]
 use super::tenant_label;
 use crate::EventType;
-use crate::delivery::Outcome;
 use crate::tenant::Tenant;
 
 /// A metric with its fixed labels, and `tenant` too if the application
@@ -27,12 +26,11 @@ pub(crate) fn event_type_label(name: Option<&str>) -> &'static str {
     name.and_then(|name| name.parse::<EventType>().ok()).map_or("unknown", EventType::as_str)
 }
 
-/// Counts a verified delivery and what became of it (a stale one is also a
-/// refusal).
-pub(crate) fn delivery(event_type: &'static str, tenant: Option<&Tenant>, outcome: &Outcome) {
+/// Counts a verified delivery and what became of it, by the outcome's label
+/// (a `stale` one is also a refusal).
+pub(crate) fn delivery(event_type: &'static str, tenant: Option<&Tenant>, outcome: &'static str) {
     #[cfg(feature = "metrics")]
     {
-        let outcome = outcome.label();
         labelled!(
             counter!("foxreach_webhooks_deliveries_total", "event_type" => event_type, "outcome" => outcome),
             tenant
@@ -102,22 +100,4 @@ pub(crate) fn dead_letter(event_type: &'static str, tenant: Option<&Tenant>, rea
     .increment(1);
     #[cfg(not(feature = "metrics"))]
     let _ = (event_type, tenant, reason);
-}
-
-/// Sets the inbox gauges from `backlog` (features `delivery` and
-/// `metrics`): `foxreach_webhooks_inbox_entries` by state, and
-/// `foxreach_webhooks_inbox_oldest_open_age_seconds` (0 when nothing is
-/// open). The workers call it every 15 seconds; call it yourself to have
-/// fresher values before a scrape.
-#[cfg(feature = "metrics")]
-#[cfg_attr(docsrs, doc(cfg(all(feature = "delivery", feature = "metrics"))))]
-pub fn backlog(backlog: &crate::delivery::inbox::Backlog) {
-    // Counts far beyond f64's exact range are not an inbox's.
-    #[allow(clippy::cast_precision_loss)]
-    let count = |count: u64| count as f64;
-    metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "pending").set(count(backlog.pending));
-    metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "taken").set(count(backlog.taken));
-    metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "dead").set(count(backlog.dead));
-    let age = backlog.oldest_open.map_or(Duration::ZERO, |since| since.elapsed().unwrap_or_default());
-    metrics::gauge!("foxreach_webhooks_inbox_oldest_open_age_seconds").set(age.as_secs_f64());
 }

@@ -268,6 +268,27 @@ pub struct Backlog {
     pub oldest_open: Option<SystemTime>,
 }
 
+impl Backlog {
+    /// Sets the inbox gauges from this backlog (feature `metrics`):
+    /// `foxreach_webhooks_inbox_entries` by state, and
+    /// `foxreach_webhooks_inbox_oldest_open_age_seconds` (0 when nothing is
+    /// open), as [`observe`](crate::observe) describes them. The workers
+    /// call it every 15 seconds; call it yourself to have fresher values
+    /// before a scrape.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn record(&self) {
+        // Counts far beyond f64's exact range are not an inbox's.
+        #[allow(clippy::cast_precision_loss)]
+        let count = |count: u64| count as f64;
+        metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "pending").set(count(self.pending));
+        metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "taken").set(count(self.taken));
+        metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "dead").set(count(self.dead));
+        let age = self.oldest_open.map_or(std::time::Duration::ZERO, |since| since.elapsed().unwrap_or_default());
+        metrics::gauge!("foxreach_webhooks_inbox_oldest_open_age_seconds").set(age.as_secs_f64());
+    }
+}
+
 /// How many entries are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -201,7 +201,7 @@ impl<H: Handler, I: Inbox + Clone> Workers<H, I> {
             if Instant::now() >= next_gauges {
                 // A failure here is the next look's to log.
                 if let Ok(backlog) = self.inbox.backlog().await {
-                    crate::observe::backlog(&backlog);
+                    backlog.record();
                 }
                 next_gauges = Instant::now() + GAUGES_EVERY;
             }

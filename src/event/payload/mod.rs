@@ -25,7 +25,7 @@ macro_rules! payload_modules {
     };
 }
 
-super::catalog::event_types!(payload_modules);
+super::table::event_types!(payload_modules);
 
 mod campaign;
 mod lead;
@@ -36,44 +36,6 @@ pub use email_bounced::BounceType;
 pub(crate) use lead::lead_payload;
 pub use lead::{LeadSource, LeadStatus};
 pub use reply_categorized::ReplyCategory;
-
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{self, Deserializer, Visitor};
-
-/// A JSON string (an object key or an enum value), borrowed from the input
-/// where it can be, so that known names cost no allocation (serde's own
-/// `Cow<str>` always allocates).
-pub(crate) struct WireStr<'de>(pub(crate) Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for WireStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct WireStrVisitor;
-
-        impl<'de> Visitor<'de> for WireStrVisitor {
-            type Value = WireStr<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<WireStr<'de>, E> {
-                Ok(WireStr(Cow::Borrowed(key)))
-            }
-
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<WireStr<'de>, E> {
-                Ok(WireStr(Cow::Owned(key.to_owned())))
-            }
-
-            fn visit_string<E: de::Error>(self, key: String) -> Result<WireStr<'de>, E> {
-                Ok(WireStr(Cow::Owned(key)))
-            }
-        }
-
-        deserializer.deserialize_str(WireStrVisitor)
-    }
-}
 
 /// Declares a payload struct with its documented fields in FoxReach's wire
 /// names, a constructor taking the required ones, and serde impls that read
@@ -193,7 +155,7 @@ macro_rules! payload {
                         let mut extra = serde_json::Map::new();
                         #[allow(unused_mut)] // when there is no optional field
                         let mut degraded: Vec<&'static str> = Vec::new();
-                        while let Some($crate::event::payload::WireStr(key)) = map.next_key()? {
+                        while let Some($crate::event::wire::WireStr(key)) = map.next_key()? {
                             match &*key {
                                 $( $req_wire => $req = Some(map.next_value::<Id>()?.0), )*
                                 $( $opt_wire => {
@@ -297,7 +259,7 @@ macro_rules! open_enum {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let $crate::event::payload::WireStr(value) = serde::Deserialize::deserialize(deserializer)?;
+                let $crate::event::wire::WireStr(value) = serde::Deserialize::deserialize(deserializer)?;
                 Ok(Self::from(&*value))
             }
         }
