@@ -11,7 +11,7 @@ use super::lenient::is_id;
 /// The data of an event of a documented type that could not be typed: a
 /// required id is missing, `null` or not an id, or `data` is not an object.
 ///
-/// [`Event::from_slice_lenient`] gives it rather than refusing a signed
+/// [`Event::from_slice_lenient`](super::Event::from_slice_lenient) gives it rather than refusing a signed
 /// delivery, so that the application still sees it (the `Handler`'s
 /// `untyped` method, with feature `delivery`). Serializing the event writes
 /// the raw data back.
