@@ -47,7 +47,8 @@
 //!   feature `test-util`).
 //! - [`secret`]: reading secrets from an environment variable or files.
 //!
-//! Beside this crate, `foxreach-api` is a client of FoxReach's webhook
+//! Beside this crate, `foxreach-inbox` is the durable inbox (SQLite or Redis
+//! Streams) with its workers, `foxreach-api` a client of FoxReach's webhook
 //! management API, and `foxreach-cli` the `foxreach-webhooks` command-line
 //! tool.
 //!
@@ -62,8 +63,7 @@
 //! | `tracing` | | rejections logged at debug level: status and reason, never bodies or secrets |
 //! | `server` | | `http::server::Server`: serving over HTTP/1.1 (hyper, `tokio`) with header and idle timeouts, a connection limit and a shutdown deadline (implies `http`) |
 //! | `delivery` | | handlers per event type, each run to its end on a Tokio task (`tokio`, `tokio-util`), duplicate suppression (on `quick_cache`), the replay window (adds `tracing` for handler failures) |
-//! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers, and `RedisInbox` (implies `delivery`) |
-//! | `sqlite` | | `SqliteInbox`, the durable inbox in one SQLite file (implies `delivery`) |
+//! | `redis` | | `RedisStore`, duplicate suppression shared by several receivers (implies `delivery`) |
 //! | `metrics` | | counters, histograms and gauges through the `metrics` facade ([`observe`]) |
 //! | `test-util` | | signed and tampered `http::Request`s for testing a receiver (implies `http`) |
 //!

@@ -2,17 +2,18 @@
 //! is kept before the answer, once, also across a restart, whatever its
 //! shape; what did not verify is not; an inbox that fails gets FoxReach to
 //! retry.
-#![cfg(all(feature = "axum", feature = "sqlite", feature = "test-util"))]
+#![cfg(all(feature = "axum", feature = "delivery", feature = "test-util"))]
 
 mod support;
 
 use std::time::{Duration, SystemTime};
 
-use foxreach_webhooks::Verifier;
-use foxreach_webhooks::delivery::Receive;
-use foxreach_webhooks::delivery::inbox::{
+use foxreach_inbox::{
     Appended, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, SqliteInbox, State, Stats, Taken,
 };
+use foxreach_webhooks::ParseError;
+use foxreach_webhooks::Verifier;
+use foxreach_webhooks::delivery::{Outcome, Receive, VerifiedDelivery};
 use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::router;
 use foxreach_webhooks::http::test_util::{signed, tampered};
@@ -116,6 +117,13 @@ impl Inbox for Broken {
     }
     async fn purge(&self, _: SystemTime) -> Result<u64, InboxError> {
         broken()
+    }
+}
+
+/// As an engine of the application's own would: through `keep`.
+impl Receive for Broken {
+    async fn receive(&self, delivery: VerifiedDelivery) -> Result<Outcome, ParseError> {
+        Ok(foxreach_inbox::keep(self, delivery).await)
     }
 }
 

@@ -1,12 +1,12 @@
 //! What the receivers record through the `metrics` facade, for each outcome,
 //! read back from a test recorder installed for each test's thread alone.
-#![cfg(all(feature = "metrics", feature = "axum", feature = "sqlite", feature = "test-util"))]
+#![cfg(all(feature = "metrics", feature = "axum", feature = "delivery", feature = "test-util"))]
 
 mod support;
 
 use std::time::Duration;
 
-use foxreach_webhooks::delivery::inbox::{SqliteInbox, Workers};
+use foxreach_inbox::{SqliteInbox, Workers};
 use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, HandlerError, Receive};
 use foxreach_webhooks::event::LeadUpdated;
 use foxreach_webhooks::http::FullBody;

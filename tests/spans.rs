@@ -1,11 +1,11 @@
 //! Each delivery's handler runs inside a `foxreach.delivery` span, so that
 //! the application's own logs nest in it: in the request and on an inbox's
 //! workers.
-#![cfg(all(feature = "axum", feature = "sqlite", feature = "test-util"))]
+#![cfg(all(feature = "axum", feature = "delivery", feature = "test-util"))]
 
 mod support;
 
-use foxreach_webhooks::delivery::inbox::{SqliteInbox, Workers};
+use foxreach_inbox::{SqliteInbox, Workers};
 use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler};
 use foxreach_webhooks::event::LeadUpdated;
 use foxreach_webhooks::http::axum::router;

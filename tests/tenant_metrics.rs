@@ -2,14 +2,14 @@
 //! application opts in, then a `tenant` label on its deliveries and
 //! handlers (never on refusals); and the inbox's gauges. A test binary of
 //! its own, because `label_tenants` is process-wide.
-#![cfg(all(feature = "metrics", feature = "axum", feature = "sqlite", feature = "test-util"))]
+#![cfg(all(feature = "metrics", feature = "axum", feature = "delivery", feature = "test-util"))]
 
 mod support;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use foxreach_webhooks::delivery::inbox::{Backlog, Inbox, SqliteInbox, Workers};
+use foxreach_inbox::{Backlog, Inbox, SqliteInbox, Workers};
 use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, Receive};
 use foxreach_webhooks::http::FullBody;
 use foxreach_webhooks::http::axum::tenant_router;

@@ -3,7 +3,7 @@
 //! in-process dispatcher and with the inbox: each tenant's own secret, one
 //! tenant's deliveries kept apart from another's, rotation within a tenant,
 //! unknown tenants and failing resolvers, and the resolver cache's bound.
-#![cfg(all(feature = "axum", feature = "sqlite", feature = "test-util"))]
+#![cfg(all(feature = "axum", feature = "delivery", feature = "test-util"))]
 
 mod support;
 
@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox, Workers};
+use foxreach_inbox::{Inbox, SqliteInbox, Workers};
 use foxreach_webhooks::delivery::{Delivery, Dispatcher, Handled, Handler, Receive};
 use foxreach_webhooks::event::LeadUpdated;
 use foxreach_webhooks::http::FullBody;

@@ -5,7 +5,7 @@
 //! `FOXREACH_INBOX_MAX_OPEN` bounds the entries not processed yet: past it,
 //! deliveries are answered `503` so that FoxReach keeps them meanwhile.
 
-use foxreach_webhooks::delivery::inbox::{Inbox, SqliteInbox, Workers};
+use foxreach_inbox::{Inbox, SqliteInbox, Workers};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -35,7 +35,7 @@ pub(crate) enum Opened {
     Sqlite(SqliteInbox, Running),
     /// The Redis at `REDIS_URL`, with this process's workers.
     #[cfg(feature = "redis")]
-    Redis(foxreach_webhooks::delivery::inbox::RedisInbox, Running),
+    Redis(foxreach_inbox::RedisInbox, Running),
 }
 
 /// The inbox: none for `FOXREACH_INBOX=memory`, else Redis when `REDIS_URL`
@@ -53,7 +53,7 @@ pub(crate) async fn open() -> Result<Opened, Box<dyn std::error::Error>> {
     }
     #[cfg(feature = "redis")]
     if let Ok(url) = std::env::var("REDIS_URL") {
-        use foxreach_webhooks::delivery::inbox::{Durability, RedisInbox};
+        use foxreach_inbox::{Durability, RedisInbox};
         let mut inbox = RedisInbox::connect(&url).await?;
         if let Some(max) = max_open {
             inbox = inbox.max_open_entries(max);

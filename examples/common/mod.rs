@@ -2,7 +2,6 @@
 //! event is printed.
 #![allow(dead_code)] // each example uses its own part of this
 
-#[cfg(feature = "sqlite")]
 pub(crate) mod inbox;
 #[cfg(feature = "delivery")]
 pub(crate) mod printer;

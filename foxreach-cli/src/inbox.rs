@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Subcommand, ValueEnum};
-use foxreach_webhooks::delivery::inbox::{EntryId, Inbox, InboxError, RedisInbox, Replay, SqliteInbox, State};
+use foxreach_inbox::{EntryId, Inbox, InboxError, RedisInbox, Replay, SqliteInbox, State};
 use rusqlite::ErrorCode;
 use serde_json::json;
 

@@ -8,7 +8,7 @@ use std::io::{self, Write as _};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use foxreach_webhooks::delivery::inbox::{Entry, State};
+use foxreach_inbox::{Entry, State};
 use foxreach_webhooks::tenant::Tenant;
 use serde_json::{Value, json};
 

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use foxreach_inbox::{Inbox, NewEntry, Settle, SqliteInbox};
 use foxreach_webhooks::delivery::DeliveryKey;
-use foxreach_webhooks::delivery::inbox::{Inbox, NewEntry, Settle, SqliteInbox};
 use foxreach_webhooks::{SIGNATURE_HEADER, sign, verify};
 use serde_json::Value;
 
@@ -362,7 +362,7 @@ use foxreach_test_support::redis_server;
 
 #[tokio::test]
 async fn the_inbox_commands_work_on_redis_and_never_print_its_password() {
-    use foxreach_webhooks::delivery::inbox::RedisInbox;
+    use foxreach_inbox::RedisInbox;
     let server = redis_server::RedisServer::start_with(&["--requirepass", "hunter2-pass"]);
     let url = format!("redis://:hunter2-pass@{}/", server.address);
     let inbox = RedisInbox::connect(&url).await.expect("connects");

@@ -10,11 +10,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 
-use super::run::{Panicked, log_cancelled, log_over_budget, poll_catching, run, store_panicked};
+use super::execute::{Panicked, poll_catching};
+use super::run::{log_cancelled, log_over_budget, run, store_panicked};
 use super::seen::{MemoryStore, SeenStore};
 use super::{DeliveryKey, Handler, Outcome, ReplayWindow};
+use crate::Event;
 use crate::tenant::Tenant;
-use crate::{Event, EventType};
 
 /// How long a delivery's answer waits for its handler by default: 4
 /// seconds, under the 5 seconds FoxReach waits for an answer, with a second
@@ -192,10 +193,10 @@ impl<H: Handler, S: SeenStore> Dispatcher<H, S> {
         key: DeliveryKey,
         tenant: Option<Tenant>,
     ) -> Outcome {
-        let event_type = event.event_type().map_or("unknown", EventType::as_str);
+        let event_type = event.event_type();
         let label = tenant.clone();
         let outcome = self.dispatch_counted(event, body, key, tenant).await;
-        crate::observe::delivery(event_type, label.as_ref(), outcome.label());
+        crate::observe::delivery(event_type, label.as_ref(), &outcome);
         outcome
     }
 

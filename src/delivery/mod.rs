@@ -22,14 +22,19 @@
 //! - [`ReplayWindow`]: refuses deliveries whose signed timestamp is too old
 //!   (`403`). Off by default: read its notes on retries first.
 //!
+//! - [`execute`]: the one place a handler runs (its span, its panic caught,
+//!   its metrics), for the dispatcher, for the durable inbox of crate
+//!   `foxreach-inbox`, and for a queue of the application's own.
+//!
 //! Nothing here knows HTTP: it takes a verified body and answers with an
 //! [`Outcome`]. `foxreach_webhooks::http` maps outcomes to statuses and
-//! builds a whole receiver in one call.
+//! builds a whole receiver in one call; [`Receive`] is what it hands a
+//! verified delivery to (a dispatcher here, an inbox in `foxreach-inbox`).
 
 mod dispatcher;
 mod error;
+mod execute;
 mod handler;
-pub mod inbox;
 mod key;
 mod outcome;
 mod receive;
@@ -41,6 +46,7 @@ mod seen;
 
 pub use dispatcher::{DEFAULT_ANSWER_BUDGET, Dispatcher, ShutdownTimedOut};
 pub use error::HandlerError;
+pub use execute::{Executed, execute};
 pub use handler::{Delivery, Handled, Handler};
 pub use key::DeliveryKey;
 pub use outcome::Outcome;

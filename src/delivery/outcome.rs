@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use super::inbox::InboxError;
+use super::error::BoxError;
 use super::{HandlerError, StaleDelivery, StoreError};
 
-/// What a [`Dispatcher`](super::Dispatcher) or an
-/// [`Inbox`](super::inbox::Inbox) did with a verified delivery.
+/// What a [`Dispatcher`](super::Dispatcher) or an inbox (crate
+/// `foxreach-inbox`) did with a verified delivery.
 ///
 /// [`is_acknowledged`](Self::is_acknowledged) says whether to answer 2xx
 /// (FoxReach will not send it again) or not (FoxReach retries after 1, 5 and
@@ -43,15 +43,16 @@ pub enum Outcome {
     Stale(StaleDelivery),
     /// The duplicate store could not be reached, so the handler did not run.
     StoreUnavailable(StoreError),
-    /// The delivery is kept durably in an [`Inbox`](super::inbox::Inbox),
-    /// for its workers to process: FoxReach need not send it again.
+    /// The delivery is kept durably in an inbox, for its workers to
+    /// process: FoxReach need not send it again.
     Kept,
     /// The inbox could not keep the delivery (logged), so FoxReach retries.
-    InboxUnavailable(InboxError),
-    /// The inbox is at its bound on open entries
-    /// ([`InboxError::is_full`]): the delivery is refused so that FoxReach
-    /// keeps it and retries while the workers catch up.
-    InboxFull(InboxError),
+    /// The error is the inbox's own (`foxreach_inbox::InboxError`).
+    InboxUnavailable(BoxError),
+    /// The inbox is at its bound on open entries: the delivery is refused
+    /// so that FoxReach keeps it and retries while the workers catch up.
+    /// The error is the inbox's own, saying how many entries are open.
+    InboxFull(BoxError),
 }
 
 impl Outcome {

@@ -1,21 +1,21 @@
 //! The one step between a verified body and its answer, whichever way the
 //! application processes deliveries: in the request ([`Dispatcher`]) or
-//! later, from a durable [`Inbox`](super::inbox::Inbox).
+//! later, from a durable inbox (crate `foxreach-inbox`).
 
 use std::fmt;
 use std::future::Future;
 
 use bytes::Bytes;
 
-use super::inbox::{Appended, Inbox, NewEntry};
 use super::{DeliveryKey, Dispatcher, Handler, Outcome, SeenStore};
 use crate::tenant::Tenant;
 use crate::{Event, ParseError};
 
-/// What the HTTP glue hands a verified delivery to (features `delivery`):
-/// a [`Dispatcher`], which runs the handler before answering, or an
-/// [`Inbox`], which keeps the delivery durably and answers `202`. The axum
-/// routers and the tower receivers take either, through this one trait.
+/// What the HTTP glue hands a verified delivery to (feature `delivery`):
+/// a [`Dispatcher`], which runs the handler before answering, or an inbox
+/// (crate `foxreach-inbox`), which keeps the delivery durably and answers
+/// `202`. The axum routers and the tower receivers take either, through
+/// this one trait.
 pub trait Receive: Clone + Send + Sync + 'static {
     /// Takes a delivery whose signature verified.
     ///
@@ -86,43 +86,5 @@ impl<H: Handler, S: SeenStore> Receive for Dispatcher<H, S> {
             None => Event::from_slice_lenient(&body)?,
         };
         Ok(self.dispatch_for(event, body, key, tenant).await)
-    }
-}
-
-/// Appends the delivery as it came, answering once it is durable:
-/// [`Outcome::Kept`] (`202`), [`Outcome::Duplicate`] (`200`) for a delivery
-/// kept already, in any state, [`Outcome::InboxFull`] (`503`) past the
-/// inbox's bound on open entries, or [`Outcome::InboxUnavailable`] (`503`).
-impl<I: Inbox + Clone> Receive for I {
-    async fn receive(&self, delivery: VerifiedDelivery) -> Result<Outcome, ParseError> {
-        let VerifiedDelivery { body, key, tenant, .. } = delivery;
-        let mut entry = NewEntry::new(key, body, std::time::SystemTime::now());
-        entry.tenant = tenant;
-        let event_type = crate::observe::event_type_label(entry.event_type.as_deref());
-        let tenant = entry.tenant.clone();
-        let outcome = match self.append(entry).await {
-            Ok(Appended::New(_)) => Outcome::Kept,
-            Ok(Appended::Duplicate(_)) => Outcome::Duplicate,
-            Err(error) if error.is_full() => {
-                tracing::warn!(
-                    target: "foxreach_webhooks::inbox",
-                    key = %key,
-                    %error,
-                    "answering 503 so that FoxReach keeps the delivery and retries",
-                );
-                Outcome::InboxFull(error)
-            }
-            Err(error) => {
-                tracing::error!(
-                    target: "foxreach_webhooks::inbox",
-                    key = %key,
-                    %error,
-                    "the inbox could not keep a delivery; answering 503 so that FoxReach retries",
-                );
-                Outcome::InboxUnavailable(error)
-            }
-        };
-        crate::observe::delivery(event_type, tenant.as_ref(), outcome.label());
-        Ok(outcome)
     }
 }

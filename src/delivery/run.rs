@@ -5,19 +5,17 @@
 
 use std::borrow::Cow;
 use std::future::{Future, poll_fn};
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
-use tracing::Instrument;
 
-use super::handler::handle;
+use super::execute::{Panicked, execute, poll_catching};
 use super::seen::{Claim, SeenStore};
-use super::{Delivery, DeliveryKey, Handler, HandlerError, Outcome, StoreError};
-use crate::observe::{self, HandlerResult};
+use super::{Delivery, DeliveryKey, Executed, Handler, HandlerError, Outcome, StoreError};
+use crate::observe;
 use crate::tenant::Tenant;
 use crate::{Event, EventType};
 
@@ -54,35 +52,23 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
     if !degraded.is_empty() {
         log_degraded(&name, &key, degraded);
     }
-    let label = event.event_type().map_or("unknown", EventType::as_str);
-    let span = delivery_span(label, &key, tenant.as_ref());
+    let span = observe::delivery_span(event.event_type(), &key, tenant.as_ref());
     let Event { timestamp, data, .. } = event;
     let delivery = Delivery { timestamp: &timestamp, body: &body, key, tenant: tenant.as_ref() };
-    // Pinned where it is made and polled through the pin from then on: the
-    // handler's future is the biggest part of a delivery, and moving it
-    // costs a copy each time. Polled inside the delivery's span, so that
-    // the application's own logs and spans nest in it.
-    let handled = pin!(handle(&*handler, data, delivery).instrument(span.clone()));
-    let started = Instant::now();
-    let handled = supervise(&*store, &key, handled).await;
-    let result = match &handled {
-        Ok(Ok(())) => HandlerResult::Success,
-        Ok(Err(error)) if error.is_retryable() => HandlerResult::Retryable,
-        Ok(Err(_)) => HandlerResult::Permanent,
-        Err(Panicked) => HandlerResult::Panic,
-    };
-    observe::handler(label, tenant.as_ref(), result, started.elapsed());
-    let (outcome, settled) = match handled {
-        Ok(Ok(())) => (Outcome::Processed, store.complete(&key).await),
-        Ok(Err(error)) if error.is_retryable() => {
+    let executed = supervise(&*store, &key, pin!(execute(&*handler, data, delivery, &span, None))).await;
+    let (outcome, settled) = match executed {
+        Executed::Succeeded => (Outcome::Processed, store.complete(&key).await),
+        Executed::Failed(error) if error.is_retryable() => {
             log_failure(&name, &key, &error);
             (Outcome::Failed(error), store.release(&key).await)
         }
-        Ok(Err(error)) => {
+        Executed::Failed(error) => {
             log_failure(&name, &key, &error);
             (Outcome::Failed(error), store.complete(&key).await)
         }
-        Err(Panicked) => {
+        // No limit was given, so `TimedOut` cannot happen; answered as a
+        // panic would be, the claim released, if it ever did.
+        Executed::Panicked | Executed::TimedOut => {
             log_panic(&name, &key);
             (Outcome::Panicked, store.release(&key).await)
         }
@@ -96,27 +82,19 @@ pub(super) async fn run<H: Handler, S: SeenStore>(
     outcome
 }
 
-/// A panic was caught; its payload was dropped (the panic hook printed it).
-pub(super) struct Panicked;
-
-/// Polls `work` to its end, catching a panic, and renews the claim on `key`
-/// every third of the store's lease meanwhile. The renewal is polled beside
-/// the handler, never instead of it, so a slow store does not pause the
-/// handler.
-async fn supervise<S: SeenStore, F: Future>(
-    store: &S,
-    key: &DeliveryKey,
-    mut work: Pin<&mut F>,
-) -> Result<F::Output, Panicked> {
+/// Polls `work` to its end and renews the claim on `key` every third of
+/// the store's lease meanwhile. The renewal is polled beside the handler,
+/// never instead of it, so a slow store does not pause the handler.
+async fn supervise<S: SeenStore, F: Future>(store: &S, key: &DeliveryKey, mut work: Pin<&mut F>) -> F::Output {
     // Most handlers finish on their first poll: no timer for them.
-    if let Poll::Ready(done) = poll_fn(|cx| Poll::Ready(poll_catching(work.as_mut(), cx))).await {
+    if let Poll::Ready(done) = poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await {
         return done;
     }
     let every = (store.lease_duration() / 3).max(MIN_RENEWAL);
     let mut tick = pin!(tokio::time::sleep(every));
     let mut renewal = pin!(None);
     poll_fn(|cx| {
-        if let Poll::Ready(done) = poll_catching(work.as_mut(), cx) {
+        if let Poll::Ready(done) = work.as_mut().poll(cx) {
             return Poll::Ready(done);
         }
         loop {
@@ -139,19 +117,6 @@ async fn supervise<S: SeenStore, F: Future>(
         }
     })
     .await
-}
-
-/// Polls `future` once, turning a panic into [`Panicked`]. The future is
-/// never polled again after it panicked, so the broken state it may have
-/// left behind is never observed; state the handler shares with other
-/// deliveries is the application's to keep consistent, as after a panic on
-/// any thread.
-pub(super) fn poll_catching<F: Future>(future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<Result<F::Output, Panicked>> {
-    match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(_payload) => Poll::Ready(Err(Panicked)),
-    }
 }
 
 /// A permanent failure is acknowledged, so this log is its only trace.
@@ -252,26 +217,4 @@ fn log_claim_lost(key: &DeliveryKey) {
 #[cold]
 pub(super) fn log_store_error(step: &str, error: &StoreError) {
     tracing::error!(target: "foxreach_webhooks::delivery", step, %error, "duplicate store failed");
-}
-
-/// The span a delivery's handler runs in (target `foxreach_webhooks`,
-/// info level): its event type, its key's fingerprint, and once it ends
-/// its outcome; on an inbox's workers also the entry and the attempt; its
-/// tenant once the application opted in ([`observe::label_tenants`]).
-/// Never the body.
-pub(super) fn delivery_span(event_type: &'static str, key: &DeliveryKey, tenant: Option<&Tenant>) -> tracing::Span {
-    let span = tracing::info_span!(
-        target: "foxreach_webhooks",
-        "foxreach.delivery",
-        event_type,
-        key = %key,
-        tenant = tracing::field::Empty,
-        entry = tracing::field::Empty,
-        attempt = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-    );
-    if let Some(tenant) = observe::tenant_label(tenant) {
-        span.record("tenant", tracing::field::display(tenant));
-    }
-    span
 }

@@ -23,11 +23,12 @@
 //!
 //! | gauge | labels | what it says |
 //! | --- | --- | --- |
-//! | `foxreach_webhooks_inbox_entries` | `state` | the inbox's backlog: `pending`, `taken`, `dead` (done entries are not counted: see [`Backlog`](crate::delivery::inbox::Backlog)) |
+//! | `foxreach_webhooks_inbox_entries` | `state` | the inbox's backlog: `pending`, `taken`, `dead` (done entries are not counted: see `foxreach_inbox::Backlog`) |
 //! | `foxreach_webhooks_inbox_oldest_open_age_seconds` | | how long the oldest pending or taken entry has waited since it arrived (or was replayed), in seconds; 0 when none is open |
 //!
-//! [`Workers::run`](crate::delivery::inbox::Workers::run) sets the gauges
-//! every 15 seconds; [`Backlog::record`](crate::delivery::inbox::Backlog::record) sets them from a [`Backlog`](crate::delivery::inbox::Backlog)
+//! The inbox metrics are recorded by crate `foxreach-inbox` (its feature
+//! `metrics`): `foxreach_inbox::Workers::run` sets the gauges every 15
+//! seconds; `foxreach_inbox::Backlog::record` sets them from a backlog
 //! the application asked for (before a scrape, say). They describe the
 //! whole inbox, so every process sharing one (Redis) reports the same
 //! values: aggregate them with `max`, not `sum`. When the inbox cannot be
@@ -58,7 +59,10 @@ mod record;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(feature = "delivery")]
-pub(crate) use record::{HandlerResult, dead_letter, delivery, event_type_label, handler, retry};
+pub(crate) use record::{HandlerResult, handler};
+#[cfg(feature = "delivery")]
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
+pub use record::{delivery, delivery_span};
 #[cfg(any(feature = "http", all(feature = "delivery", feature = "metrics")))]
 pub(crate) use refusal::refusal;
 
@@ -96,9 +100,12 @@ pub fn label_tenants(on: bool) {
     LABEL_TENANTS.store(on, Ordering::Relaxed);
 }
 
-/// The tenant to record, if the application opted in.
+/// The tenant to record as a metric's `tenant` label or a span's field:
+/// `tenant`'s name if the application opted in with [`label_tenants`],
+/// `None` otherwise.
 #[cfg(feature = "delivery")]
-pub(crate) fn tenant_label(tenant: Option<&crate::tenant::Tenant>) -> Option<&str> {
+#[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
+pub fn tenant_label(tenant: Option<&crate::tenant::Tenant>) -> Option<&str> {
     tenant.filter(|_| LABEL_TENANTS.load(Ordering::Relaxed)).map(crate::tenant::Tenant::as_str)
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 #[cfg(feature = "metrics")]
 use super::tenant_label;
 use crate::EventType;
+use crate::delivery::{DeliveryKey, Outcome};
 use crate::tenant::Tenant;
 
 /// A metric with its fixed labels, and `tenant` too if the application
@@ -19,18 +20,16 @@ macro_rules! labelled {
     };
 }
 
-/// The `event_type` label of an event's type as the body names it:
-/// FoxReach's own name for the eleven it documents, `unknown` otherwise
-/// (the label's values stay a fixed set whatever arrives).
-pub(crate) fn event_type_label(name: Option<&str>) -> &'static str {
-    name.and_then(|name| name.parse::<EventType>().ok()).map_or("unknown", EventType::as_str)
-}
-
-/// Counts a verified delivery and what became of it, by the outcome's label
-/// (a `stale` one is also a refusal).
-pub(crate) fn delivery(event_type: &'static str, tenant: Option<&Tenant>, outcome: &'static str) {
+/// Counts a verified delivery and what became of it
+/// (`foxreach_webhooks_deliveries_total`, by `event_type` and `outcome`; a
+/// `stale` one is also a refusal). The dispatcher and the inbox's receivers
+/// count each delivery they take here; call it from a receiver of your own
+/// so that its deliveries count alike. Without feature `metrics` it does
+/// nothing.
+pub fn delivery(event_type: Option<EventType>, tenant: Option<&Tenant>, outcome: &Outcome) {
     #[cfg(feature = "metrics")]
     {
+        let (event_type, outcome) = (event_type.map_or("unknown", EventType::as_str), outcome.label());
         labelled!(
             counter!("foxreach_webhooks_deliveries_total", "event_type" => event_type, "outcome" => outcome),
             tenant
@@ -42,6 +41,30 @@ pub(crate) fn delivery(event_type: &'static str, tenant: Option<&Tenant>, outcom
     }
     #[cfg(not(feature = "metrics"))]
     let _ = (event_type, tenant, outcome);
+}
+
+/// The span a delivery's handler runs in, for [`execute`](crate::delivery::execute)
+/// (name `foxreach.delivery`, target `foxreach_webhooks`, info level): its
+/// event type (`unknown` for a type this crate does not know), its key's
+/// fingerprint, its tenant once the application opted in
+/// ([`label_tenants`](super::label_tenants)), and empty fields `entry`,
+/// `attempt` (an inbox's workers record them) and `outcome` (recorded once
+/// it ends). Never the body.
+pub fn delivery_span(event_type: Option<EventType>, key: &DeliveryKey, tenant: Option<&Tenant>) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: "foxreach_webhooks",
+        "foxreach.delivery",
+        event_type = event_type.map_or("unknown", EventType::as_str),
+        key = %key,
+        tenant = tracing::field::Empty,
+        entry = tracing::field::Empty,
+        attempt = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+    );
+    if let Some(tenant) = super::tenant_label(tenant) {
+        span.record("tenant", tracing::field::display(tenant));
+    }
+    span
 }
 
 /// How a handler's run ended, for the duration and failure metrics.
@@ -80,24 +103,4 @@ pub(crate) fn handler(event_type: &'static str, tenant: Option<&Tenant>, result:
     }
     #[cfg(not(feature = "metrics"))]
     let _ = (event_type, tenant, result, took);
-}
-
-/// Counts an inbox entry scheduled again.
-pub(crate) fn retry(event_type: &'static str, tenant: Option<&Tenant>) {
-    #[cfg(feature = "metrics")]
-    labelled!(counter!("foxreach_webhooks_inbox_retries_total", "event_type" => event_type), tenant).increment(1);
-    #[cfg(not(feature = "metrics"))]
-    let _ = (event_type, tenant);
-}
-
-/// Counts an inbox entry made a dead letter, and why.
-pub(crate) fn dead_letter(event_type: &'static str, tenant: Option<&Tenant>, reason: &'static str) {
-    #[cfg(feature = "metrics")]
-    labelled!(
-        counter!("foxreach_webhooks_inbox_dead_letters_total", "event_type" => event_type, "reason" => reason),
-        tenant
-    )
-    .increment(1);
-    #[cfg(not(feature = "metrics"))]
-    let _ = (event_type, tenant, reason);
 }

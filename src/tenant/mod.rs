@@ -95,11 +95,13 @@ impl Tenant {
         Ok(Self(Arc::from(name)))
     }
 
-    /// A name an inbox kept, taken as it is: this crate wrote it from a
-    /// valid `Tenant`, and reading it back must not fail an entry (or a
-    /// whole batch) if the rules ever change.
-    #[cfg(any(feature = "sqlite", feature = "redis"))]
-    pub(crate) fn stored(name: &str) -> Self {
+    /// A name read back from storage (an inbox's entry), taken as it is,
+    /// unchecked: it was written from a valid `Tenant`, and reading it back
+    /// must not fail an entry (or a whole batch) if the rules of
+    /// [`new`](Self::new) ever change. Use `new` for a name from anywhere
+    /// else.
+    #[must_use]
+    pub fn stored(name: &str) -> Self {
         Self(Arc::from(name))
     }
 

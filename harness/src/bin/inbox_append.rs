@@ -9,8 +9,8 @@
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
+use foxreach_inbox::{Inbox, NewEntry, SqliteInbox};
 use foxreach_webhooks::delivery::DeliveryKey;
-use foxreach_webhooks::delivery::inbox::{Inbox, NewEntry, SqliteInbox};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 key[..8].copy_from_slice(&(n as u64).to_le_bytes());
                 inbox.append(NewEntry::new(DeliveryKey::new(key), body.clone(), SystemTime::now())).await?;
             }
-            Ok::<_, foxreach_webhooks::delivery::inbox::InboxError>(())
+            Ok::<_, foxreach_inbox::InboxError>(())
         });
     }
     while let Some(done) = appenders.join_next().await {

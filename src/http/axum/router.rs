@@ -16,10 +16,9 @@ use crate::http::dispatch::{dispatch, take_verified};
 /// [`Outcome`](crate::delivery::Outcome). Other methods get `405`.
 ///
 /// `receiver` is a [`Dispatcher`](crate::delivery::Dispatcher), which parses
-/// the event and runs the handler before answering, or a durable
-/// [`Inbox`](crate::delivery::inbox::Inbox) such as `SqliteInbox` (feature
-/// `sqlite`), which keeps the delivery and answers `202` once it is on
-/// disk, for [`Workers`](crate::delivery::inbox::Workers) to process.
+/// the event and runs the handler before answering, or a durable inbox
+/// such as `foxreach_inbox::SqliteInbox`, which keeps the delivery and
+/// answers `202` once it is on disk, for the inbox's workers to process.
 ///
 /// It reads the body as the [`FoxReachEvent`](super::FoxReachEvent)
 /// extractor does, so axum's `DefaultBodyLimit` applies (capped at

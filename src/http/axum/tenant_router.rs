@@ -17,7 +17,7 @@ use crate::tenant::{RESOLVE_TIMEOUT, SecretResolver};
 /// verifier with `resolver`, verifies the signature with it, and hands the
 /// delivery, for that tenant, to `receiver` (a
 /// [`Dispatcher`](crate::delivery::Dispatcher) or an
-/// [`Inbox`](crate::delivery::inbox::Inbox)).
+/// inbox of `foxreach-inbox`).
 ///
 /// Answers as [`router`](super::router) does, and also `404` for a tenant
 /// the resolver does not know (or a name that is not a

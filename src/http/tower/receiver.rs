@@ -16,7 +16,7 @@ use crate::http::plain::plain_text;
 
 /// A complete FoxReach receiver as a tower service, as [`receiver`] builds
 /// it: [`VerifySignature`] around a [`ReceiveService`]. `R` is a
-/// [`Dispatcher`](crate::delivery::Dispatcher) or an [`Inbox`](crate::delivery::inbox::Inbox).
+/// [`Dispatcher`](crate::delivery::Dispatcher) or an inbox (`foxreach-inbox`).
 #[cfg_attr(docsrs, doc(cfg(feature = "delivery")))]
 pub type Receiver<R> = VerifySignature<ReceiveService<R>>;
 
@@ -26,10 +26,9 @@ pub type Receiver<R> = VerifySignature<ReceiveService<R>>;
 /// [`Outcome`](crate::delivery::Outcome).
 ///
 /// `receiver` is a [`Dispatcher`](crate::delivery::Dispatcher), which parses the event and runs the
-/// handler before answering, or a durable
-/// [`Inbox`](crate::delivery::inbox::Inbox) such as `SqliteInbox` (feature
-/// `sqlite`), which keeps the delivery and answers `202` once it is on
-/// disk, for [`Workers`](crate::delivery::inbox::Workers) to process. Serve it with hyper, or mount it in
+/// handler before answering, or a durable inbox such as
+/// `foxreach_inbox::SqliteInbox`, which keeps the delivery and answers
+/// `202` once it is on disk, for the inbox's workers to process. Serve it with hyper, or mount it in
 /// any tower-based framework; it answers every request it gets, whatever its
 /// method or path, so route only FoxReach's `POST`s to it.
 ///

@@ -24,7 +24,7 @@ pub type TenantFrom = fn(&Parts) -> Option<&str>;
 /// from the request's path, its verifier from `resolver`, the signature
 /// verified with it, the delivery handed, for that tenant, to `receiver`
 /// (a [`Dispatcher`](crate::delivery::Dispatcher) or an
-/// [`Inbox`](crate::delivery::inbox::Inbox)).
+/// inbox of `foxreach-inbox`).
 ///
 /// The tenant is the path's last segment (`/webhooks/foxreach/acme` is
 /// tenant `acme`) unless [`tenant_from`](TenantReceiver::tenant_from) says

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use foxreach_webhooks::delivery::inbox::{Appended, Inbox, NewEntry, RedisInbox, Settle, Stats, Workers};
+use foxreach_inbox::{Appended, Inbox, NewEntry, RedisInbox, Settle, Stats, Workers};
 use foxreach_webhooks::delivery::{Delivery, DeliveryKey, Handled, Handler, HandlerError};
 use foxreach_webhooks::event::LeadUpdated;
 use redis_server::RedisServer;
@@ -78,7 +78,7 @@ async fn the_tenant_is_kept_and_the_backlog_knows_the_oldest_open_entry() {
     let backlog = inbox.backlog().await.expect("a backlog");
     assert_eq!((backlog.pending, backlog.taken, backlog.dead, backlog.oldest_open), (0, 0, 1, None));
     let replayed_at = millis(SystemTime::now());
-    assert_eq!(inbox.replay(foxreach_webhooks::delivery::inbox::Replay::AllDead).await.expect("replays"), 1);
+    assert_eq!(inbox.replay(foxreach_inbox::Replay::AllDead).await.expect("replays"), 1);
     let oldest = inbox.backlog().await.expect("a backlog").oldest_open.map(millis).expect("open again");
     assert!(oldest >= replayed_at, "its schedule began at the replay: {oldest} < {replayed_at}");
 
@@ -130,11 +130,8 @@ async fn workers_retry_on_the_backoff_then_finish() {
     let inbox = server.inbox().await;
     inbox.append(entry(1)).await.expect("appends");
     let flaky = Arc::new(Flaky { failures: 2, ..Flaky::default() });
-    let quick = foxreach_webhooks::delivery::inbox::Backoff::new(
-        Duration::from_millis(20),
-        Duration::from_millis(40),
-        Duration::from_secs(5),
-    );
+    let quick =
+        foxreach_inbox::Backoff::new(Duration::from_millis(20), Duration::from_millis(40), Duration::from_secs(5));
     let workers = Workers::new(Arc::clone(&flaky), inbox.clone()).backoff(quick);
     workers.run(tokio::time::sleep(Duration::from_millis(1_500)), Duration::from_secs(1)).await;
     assert_eq!(flaky.attempts.load(Ordering::SeqCst), 3);
@@ -143,7 +140,7 @@ async fn workers_retry_on_the_backoff_then_finish() {
 
 #[tokio::test]
 async fn list_show_replay_and_purge() {
-    use foxreach_webhooks::delivery::inbox::{Replay, State};
+    use foxreach_inbox::{Replay, State};
     let server = RedisServer::start();
     let inbox = server.inbox().await;
     let mut ids = Vec::new();
@@ -173,7 +170,7 @@ async fn list_show_replay_and_purge() {
     assert_eq!(dead[0].reason.as_deref(), Some("refused"));
     let shown = inbox.entry(ids[1]).await.expect("reads").expect("there");
     assert_eq!((shown.state, shown.attempts, shown.body.as_deref()), (State::Dead, 1, Some(LEAD)));
-    assert!(inbox.entry(foxreach_webhooks::delivery::inbox::EntryId(1 << 20)).await.expect("reads").is_none());
+    assert!(inbox.entry(foxreach_inbox::EntryId(1 << 20)).await.expect("reads").is_none());
 
     let mut redis =
         redis::Client::open(server.url()).expect("a URL").get_multiplexed_async_connection().await.expect("up");
@@ -326,7 +323,7 @@ async fn list_pages_through_a_burst_in_order_and_a_lost_group_is_made_again() {
 
 #[tokio::test]
 async fn what_a_reply_means_for_the_disk_is_read_from_the_servers_settings() {
-    use foxreach_webhooks::delivery::inbox::Durability;
+    use foxreach_inbox::Durability;
     let none = RedisServer::start();
     assert_eq!(none.inbox().await.durability(), Durability::NotOnDisk);
     let always =
@@ -351,7 +348,7 @@ async fn what_a_reply_means_for_the_disk_is_read_from_the_servers_settings() {
 /// under `everysec`, which answers early: redis/redis#13793).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_everysec_and_waitaof_appends_wait_for_the_file_and_survive_a_kill() {
-    use foxreach_webhooks::delivery::inbox::Durability;
+    use foxreach_inbox::Durability;
     let dir = scratch("v-everysec");
     let mut server = RedisServer::start_program(
         "valkey-server",

@@ -19,7 +19,7 @@ use redis::aio::ConnectionManager;
 use redis::{Script, ScriptInvocation, Value};
 
 use super::{Appended, Backlog, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, State, Stats, Taken};
-use crate::tenant::Tenant;
+use foxreach_webhooks::tenant::Tenant;
 
 /// `script` after the layout check every script starts with.
 fn checked(script: &str) -> Script {
@@ -141,7 +141,7 @@ impl RedisInbox {
     /// taken, across every receiver sharing the inbox, counted in the
     /// append's script from the counts the `inbox_entries` gauge reports):
     /// deliveries past it are answered `503` with `Retry-After`
-    /// ([`Outcome::InboxFull`](crate::delivery::Outcome::InboxFull)), so that
+    /// ([`Outcome::InboxFull`](foxreach_webhooks::delivery::Outcome::InboxFull)), so that
     /// FoxReach keeps them and retries while the workers catch up, and
     /// [`ready`](Inbox::ready) fails; 0 refuses every delivery. Off by
     /// default. FoxReach stops retrying 36 minutes after a first failure:

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use folder::Folder;
+use foxreach_inbox::{Appended, Inbox, NewEntry, Settle, SqliteInbox};
 use foxreach_webhooks::delivery::DeliveryKey;
-use foxreach_webhooks::delivery::inbox::{Appended, Inbox, NewEntry, Settle, SqliteInbox};
 
 const LEAD: &[u8] = br#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_1"}}"#;
 

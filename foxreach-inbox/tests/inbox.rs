@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use foxreach_webhooks::delivery::inbox::{
+use foxreach_inbox::{
     Appended, Backoff, Entry, EntryId, Inbox, InboxError, NewEntry, Replay, Settle, SqliteInbox, State, Stats, Taken,
     Workers,
 };

@@ -10,12 +10,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use foxreach_inbox::{Appended, EntryId, Inbox, NewEntry, RedisInbox, Replay, Settle, SqliteInbox, State, Taken};
 use foxreach_test_support::folder::Folder;
 use foxreach_test_support::redis_server::RedisServer;
 use foxreach_webhooks::delivery::DeliveryKey;
-use foxreach_webhooks::delivery::inbox::{
-    Appended, EntryId, Inbox, NewEntry, RedisInbox, Replay, Settle, SqliteInbox, State, Taken,
-};
 
 const BODY: &[u8] = br#"{"event":"lead.created","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_1"}}"#;
 

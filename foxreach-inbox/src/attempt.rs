@@ -1,18 +1,13 @@
 //! One attempt at one entry: parse, check, handle, and say how it ends.
 
-use std::future::poll_fn;
-use std::pin::pin;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use tracing::Instrument;
+use foxreach_webhooks::delivery::{Delivery, Executed, Handler, ReplayWindow, execute};
+use foxreach_webhooks::tenant::Tenant;
+use foxreach_webhooks::{Event, EventType, observe};
 
 use super::{Backoff, Settle, Taken};
-use crate::delivery::handler::handle;
-use crate::delivery::run::{Panicked, delivery_span, poll_catching};
-use crate::delivery::{Delivery, Handler, ReplayWindow};
-use crate::observe::{self, HandlerResult};
-use crate::tenant::Tenant;
-use crate::{Event, EventType};
+use crate::observe::{dead_letter as count_dead_letter, retry as count_retry};
 
 /// What every attempt of one [`Workers`](super::Workers) follows, copied
 /// into each handler's task.
@@ -92,39 +87,35 @@ async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Se
     {
         return dead(label, "stale", stale.to_string());
     }
-    let span = delivery_span(label, &entry.key, tenant);
+    let span = observe::delivery_span(event.event_type(), &entry.key, tenant);
     span.record("entry", entry.id.0);
     span.record("attempt", entry.attempt);
     let Event { timestamp, data, .. } = event;
-    let delivery = Delivery { timestamp: &timestamp, body: &entry.body, key: entry.key, tenant };
-    let mut handled = pin!(handle(handler, data, delivery).instrument(span.clone()));
-    let started = Instant::now();
-    let ended = tokio::time::timeout(timeout, poll_fn(|cx| poll_catching(handled.as_mut(), cx))).await;
-    let result = match &ended {
-        Ok(Ok(Ok(()))) => HandlerResult::Success,
-        Ok(Ok(Err(error))) if error.is_retryable() => HandlerResult::Retryable,
-        Ok(Ok(Err(_))) => HandlerResult::Permanent,
-        Ok(Err(Panicked)) => HandlerResult::Panic,
-        Err(_) => HandlerResult::Timeout,
-    };
-    observe::handler(label, tenant, result, started.elapsed());
-    let failure = match ended {
-        Ok(Ok(Ok(()))) => {
+    let mut delivery = Delivery::new(&timestamp, &entry.body, entry.key);
+    if let Some(tenant) = tenant {
+        delivery = delivery.with_tenant(tenant);
+    }
+    let failure = match execute(handler, data, delivery, &span, Some(timeout)).await {
+        Executed::Succeeded => {
             span.record("outcome", "done");
             return Settle::Done;
         }
-        Ok(Ok(Err(error))) if !error.is_retryable() => {
+        Executed::Failed(error) if !error.is_retryable() => {
             span.record("outcome", "dead_letter");
             return dead(label, "permanent_failure", error.source().to_string());
         }
-        Ok(Ok(Err(error))) => error.source().to_string(),
-        Ok(Err(Panicked)) => "the handler panicked".to_owned(),
-        Err(_) => format!("the handler ran past the attempt timeout of {} s and was cancelled", timeout.as_secs_f64()),
+        Executed::Failed(error) => error.source().to_string(),
+        Executed::Panicked => "the handler panicked".to_owned(),
+        Executed::TimedOut => {
+            format!("the handler ran past the attempt timeout of {} s and was cancelled", timeout.as_secs_f64())
+        }
+        // A kind of end this crate's version does not know: tried again.
+        _ => "the handler ended without succeeding".to_owned(),
     };
     match backoff.next(entry.try_number, entry.scheduled_since, SystemTime::now()) {
         Some(at) => {
             span.record("outcome", "retry");
-            observe::retry(label, tenant);
+            count_retry(label, tenant);
             Settle::RetryAt(at, failure)
         }
         None => {
@@ -136,6 +127,6 @@ async fn attempt_once<H: Handler>(handler: &H, rules: Rules, entry: Taken) -> Se
 
 /// A dead letter, counted by its event type and a reason from a fixed set.
 fn dead(event_type: &'static str, tenant: Option<&Tenant>, why: &'static str, reason: String) -> Settle {
-    observe::dead_letter(event_type, tenant, why);
+    count_dead_letter(event_type, tenant, why);
     Settle::Dead(reason)
 }

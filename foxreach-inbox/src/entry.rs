@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::delivery::DeliveryKey;
-use crate::tenant::Tenant;
+use foxreach_webhooks::delivery::DeliveryKey;
+use foxreach_webhooks::tenant::Tenant;
 
 /// A delivery's number in its inbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,7 +36,7 @@ pub struct NewEntry {
     /// itself, or the JSON text of any other value.
     pub timestamp: Option<String>,
     /// Which of the application's webhooks it came to, when the receiver
-    /// serves several ([`crate::tenant`]); its key is scoped to it.
+    /// serves several ([`foxreach_webhooks::tenant`]); its key is scoped to it.
     pub tenant: Option<Tenant>,
 }
 
@@ -272,20 +272,22 @@ impl Backlog {
     /// Sets the inbox gauges from this backlog (feature `metrics`):
     /// `foxreach_webhooks_inbox_entries` by state, and
     /// `foxreach_webhooks_inbox_oldest_open_age_seconds` (0 when nothing is
-    /// open), as [`observe`](crate::observe) describes them. The workers
+    /// open), as [`observe`](foxreach_webhooks::observe) describes them. The workers
     /// call it every 15 seconds; call it yourself to have fresher values
-    /// before a scrape.
-    #[cfg(feature = "metrics")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    /// before a scrape. Without feature `metrics` it does nothing, so that
+    /// an application calls it whatever the features.
     pub fn record(&self) {
-        // Counts far beyond f64's exact range are not an inbox's.
-        #[allow(clippy::cast_precision_loss)]
-        let count = |count: u64| count as f64;
-        metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "pending").set(count(self.pending));
-        metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "taken").set(count(self.taken));
-        metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "dead").set(count(self.dead));
-        let age = self.oldest_open.map_or(std::time::Duration::ZERO, |since| since.elapsed().unwrap_or_default());
-        metrics::gauge!("foxreach_webhooks_inbox_oldest_open_age_seconds").set(age.as_secs_f64());
+        #[cfg(feature = "metrics")]
+        {
+            // Counts far beyond f64's exact range are not an inbox's.
+            #[allow(clippy::cast_precision_loss)]
+            let count = |count: u64| count as f64;
+            metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "pending").set(count(self.pending));
+            metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "taken").set(count(self.taken));
+            metrics::gauge!("foxreach_webhooks_inbox_entries", "state" => "dead").set(count(self.dead));
+            let age = self.oldest_open.map_or(std::time::Duration::ZERO, |since| since.elapsed().unwrap_or_default());
+            metrics::gauge!("foxreach_webhooks_inbox_oldest_open_age_seconds").set(age.as_secs_f64());
+        }
     }
 }
 

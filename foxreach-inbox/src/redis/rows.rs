@@ -5,9 +5,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use crate::delivery::DeliveryKey;
-use crate::delivery::inbox::{Entry, EntryId, InboxError, State, Taken};
-use crate::tenant::Tenant;
+use crate::{Entry, EntryId, InboxError, State, Taken};
+use foxreach_webhooks::delivery::DeliveryKey;
+use foxreach_webhooks::tenant::Tenant;
 
 pub(super) fn millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpoints;
 use super::identity::Identity;
-use crate::delivery::inbox::InboxError;
+use crate::InboxError;
 
 /// The most operations one transaction takes.
 const MAX_BATCH: usize = 512;

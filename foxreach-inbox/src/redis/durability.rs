@@ -8,7 +8,7 @@ use redis::Value;
 use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::delivery::inbox::InboxError;
+use crate::InboxError;
 
 /// When an appended delivery is on Redis's disk, as
 /// [`RedisInbox::durability`](super::RedisInbox::durability) found the

@@ -6,9 +6,9 @@ use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{from_millis, millis};
-use crate::delivery::DeliveryKey;
-use crate::delivery::inbox::{Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
-use crate::tenant::Tenant;
+use crate::{Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
+use foxreach_webhooks::delivery::DeliveryKey;
+use foxreach_webhooks::tenant::Tenant;
 
 /// The schema this code writes, in `PRAGMA user_version`.
 const VERSION: i64 = 3;

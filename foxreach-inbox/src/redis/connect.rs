@@ -3,14 +3,18 @@
 
 use std::time::{Duration, SystemTime};
 
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::RedisInbox;
 use super::durability::{self, DiskWaits, Durability};
 use super::rows::millis;
-use crate::delivery::inbox::InboxError;
-use crate::delivery::inbox::worker::DEFAULT_RETENTION;
-use crate::delivery::redis_connection::{self, RESPONSE_TIMEOUT};
+use crate::InboxError;
+use crate::worker::DEFAULT_RETENTION;
+
+/// How long a command may take by default: well under FoxReach's 5
+/// seconds, so that a stuck Redis is an error the receiver answers (and the
+/// sender retries), not a hang.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl RedisInbox {
     /// Connects to the Redis at `url` (`redis://[:password@]host:port/db`),
@@ -71,7 +75,15 @@ impl RedisInbox {
     }
 }
 
-/// A connection to `url` (see `redis_connection::connect`).
+/// A connection to `url` with a one-second connection timeout and
+/// `response_timeout`, re-established after a failure (twice per command),
+/// as `foxreach_webhooks::delivery::RedisStore` connects. The error never
+/// holds the URL (it may hold a password).
 async fn manager(url: &str, response_timeout: Duration) -> Result<ConnectionManager, InboxError> {
-    redis_connection::connect(url, response_timeout).await.map_err(InboxError::new)
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(response_timeout))
+        .set_number_of_retries(2);
+    let client = redis::Client::open(url).map_err(InboxError::new)?;
+    client.get_connection_manager_with_config(config).await.map_err(InboxError::new)
 }

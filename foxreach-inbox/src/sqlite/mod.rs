@@ -142,7 +142,7 @@ impl SqliteInbox {
 
     /// Refuses appends while `max` entries or more are open (pending or
     /// taken): deliveries past it are answered `503` with `Retry-After`
-    /// ([`Outcome::InboxFull`](crate::delivery::Outcome::InboxFull)), so
+    /// ([`Outcome::InboxFull`](foxreach_webhooks::delivery::Outcome::InboxFull)), so
     /// that FoxReach keeps them and retries while the workers catch up, and
     /// [`ready`](Inbox::ready) fails; 0 refuses every delivery. Off by
     /// default. The count is at most a second old, plus this process's

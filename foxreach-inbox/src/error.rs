@@ -3,7 +3,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::delivery::error::BoxError;
+/// Any error an engine reports.
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// The inbox could not do what was asked: its file is locked, deleted or
 /// corrupt, the disk is full, Redis refuses writes, or the inbox is at its

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 
 use super::*;
-use crate::delivery::DeliveryKey;
+use foxreach_webhooks::delivery::DeliveryKey;
 
 fn key(n: u8) -> DeliveryKey {
     DeliveryKey::new([n; 32])
@@ -356,7 +356,7 @@ fn a_version_2_inbox_is_upgraded_in_place_and_keeps_its_entries() {
         acme.tenant = Some("acme".parse().expect("a name"));
         inbox.append(acme).await.expect("appends with a tenant");
         let listed = inbox.list(None, None, 10).await.expect("lists");
-        assert_eq!(listed[1].tenant.as_ref().map(crate::tenant::Tenant::as_str), Some("acme"));
+        assert_eq!(listed[1].tenant.as_ref().map(foxreach_webhooks::tenant::Tenant::as_str), Some("acme"));
     });
     let version: i64 = Connection::open(&path)
         .expect("opens")

@@ -1,10 +1,44 @@
-//! The durable inbox: deliveries kept on disk before FoxReach is answered,
-//! and taken from there by workers.
+//! A durable inbox for [FoxReach](https://foxreach.io) webhooks, beside
+//! `foxreach-webhooks`: every verified delivery is kept (in one SQLite file,
+//! or in Redis Streams for several machines) before FoxReach is answered,
+//! and processed from there by [`Workers`] with leases, a [`Backoff`] that
+//! outlasts FoxReach's retries (after 1, 5 and 30 minutes), and dead
+//! letters kept with their reason.
 //!
-//! An [`Inbox`] is the small trait every engine implements (SQLite here,
-//! Redis Streams next), so that the HTTP glue and the workers stay one
-//! pipeline. Its states, for one delivery:
+//! # Quick start
 //!
+//! ```no_run
+//! use std::time::Duration;
+//! use foxreach_inbox::{SqliteInbox, Workers};
+//! use foxreach_webhooks::Verifier;
+//! use foxreach_webhooks::delivery::{Delivery, Handled, Handler};
+//! use foxreach_webhooks::event::ReplyReceived;
+//!
+//! struct App;
+//!
+//! impl Handler for App {
+//!     async fn reply_received(&self, reply: ReplyReceived, _: Delivery<'_>) -> Handled {
+//!         println!("lead {} replied", reply.lead_id);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # async fn serve(_: axum::Router) {}
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let inbox = SqliteInbox::open("foxreach-inbox.sqlite3")?;
+//! let verifier = Verifier::new("the-webhook-secret")?;
+//! // `202` once a delivery is on disk, `200` for a duplicate, `503` if it cannot be kept.
+//! let app = foxreach_webhooks::http::axum::router("/webhooks/foxreach", verifier, inbox.clone());
+//! let workers = Workers::new(App, inbox);
+//! tokio::join!(serve(app), workers.run(std::future::pending(), Duration::from_secs(10)));
+//! # Ok(()) }
+//! ```
+//!
+//! # How an entry lives
+//!
+//! An [`Inbox`] is the small trait every engine implements, so that the
+//! HTTP glue and the workers stay one pipeline whatever the engine. Its
+//! states, for one delivery:
 //! - **pending**: appended, or scheduled again after a retryable failure,
 //!   and due at a given time;
 //! - **taken**: a worker holds it until its lease ends; a lease that ends
@@ -22,25 +56,44 @@
 //! another process even while the first handler still runs. Within one
 //! [`Workers`], an entry never runs twice at once.
 //!
-//! The HTTP glue takes an inbox wherever it takes a
-//! [`Dispatcher`](super::Dispatcher) (both implement
-//! [`Receive`](super::Receive)): the answer is `202` once the delivery is on
-//! disk, `200` for a duplicate of any entry kept, `503` if the inbox fails.
-//! [`Workers`] run the same [`Handler`](super::Handler) on the entries, with
-//! the same typing, degrading and replay rules, and retry on a [`Backoff`]
-//! that outlasts FoxReach's schedule. Done entries are kept for the
+//! The HTTP glue of `foxreach-webhooks` takes an inbox wherever it takes a
+//! [`Dispatcher`](foxreach_webhooks::delivery::Dispatcher) (both implement
+//! [`Receive`](foxreach_webhooks::delivery::Receive), the engines here
+//! through [`keep`]): the answer is `202` once the delivery is on disk,
+//! `200` for a duplicate of any entry kept, `503` if the inbox fails or is
+//! full. [`Workers`] run the same
+//! [`Handler`](foxreach_webhooks::delivery::Handler) on the entries through
+//! the same executor
+//! ([`execute`](foxreach_webhooks::delivery::execute)), with the same
+//! typing, degrading and replay rules, and retry on a [`Backoff`] that
+//! outlasts FoxReach's schedule. Done entries are kept for the
 //! retention ([`DEFAULT_RETENTION`], 7 days), so a duplicate is recognized
 //! also after a restart; what cannot be processed is a dead letter, kept
 //! with its reason until `foxreach-webhooks inbox replay` (crate `foxreach-cli`)
 //! runs it again.
 //!
-//! The embedded engine is SQLite ([`SqliteInbox`], feature `sqlite`);
-//! Redis Streams is the next.
+//! # Engines
+//!
+//! | feature | default | engine |
+//! | --- | --- | --- |
+//! | `sqlite` | yes | [`SqliteInbox`]: one SQLite file (compiled in), for one machine |
+//! | `redis` | | [`RedisInbox`]: Redis Streams (7.0 or later), shared by several machines |
+//! | `metrics` | | retries, dead letters and the backlog's gauges, named in `foxreach_webhooks::observe` |
+//!
+//! Engines are features of this one crate rather than crates of their own:
+//! they share the trait, the entry types, the workers and a conformance
+//! suite (`tests/inbox_conformance.rs`), and each feature pulls in only its
+//! driver.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod attempt;
 mod backoff;
 mod entry;
 mod error;
+mod observe;
+mod receive;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "sqlite")]
@@ -53,6 +106,7 @@ use std::time::{Duration, SystemTime};
 pub use backoff::Backoff;
 pub use entry::{Appended, Backlog, Entry, EntryId, NewEntry, Replay, Settle, State, Stats, Taken};
 pub use error::InboxError;
+pub use receive::keep;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{Durability, RedisInbox};
@@ -151,3 +205,8 @@ pub trait Inbox: Send + Sync + 'static {
         std::future::pending()
     }
 }
+
+/// The README's Rust example, compiled as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

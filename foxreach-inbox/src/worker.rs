@@ -13,7 +13,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::attempt::{Rules, process};
 use super::{Backoff, EntryId, Inbox, InboxError, Settle, Taken};
-use crate::delivery::{Handler, ReplayWindow};
+use foxreach_webhooks::delivery::{Handler, ReplayWindow};
 
 /// How long done entries are kept by default, so that a duplicate is
 /// recognized: 7 days, far beyond FoxReach's last retry (36 minutes after

@@ -9,8 +9,8 @@ use foxreach_test_support::redis_server;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use foxreach_inbox::{Appended, Inbox, NewEntry, RedisInbox, Settle};
 use foxreach_webhooks::delivery::DeliveryKey;
-use foxreach_webhooks::delivery::inbox::{Appended, Inbox, NewEntry, RedisInbox, Settle};
 use redis_server::RedisServer;
 
 const LEAD: &[u8] = br#"{"event":"lead.updated","timestamp":"2025-01-15T10:00:00Z","data":{"leadId":"cld_1"}}"#;
