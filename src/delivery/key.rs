@@ -137,7 +137,12 @@ impl DeliveryKey {
 /// (MACs stay out of logs). [`to_hex`](DeliveryKey::to_hex) gives the key.
 impl fmt::Display for DeliveryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.fingerprint()))
+        // On the stack: every delivery's span and log line formats it.
+        let mut digits = [0u8; 16];
+        match hex::encode_to_slice(self.fingerprint(), &mut digits) {
+            Ok(()) => f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?),
+            Err(_) => Err(fmt::Error),
+        }
     }
 }
 
