@@ -11,7 +11,7 @@
 //! handlers still running.
 //!
 //! ```text
-//! cargo run --features tower,sqlite,server --example hyper_receiver
+//! cargo run --features tower,delivery,server --example hyper_receiver
 //! ```
 
 mod common;
@@ -35,7 +35,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             serve(verifier, inbox).await?;
             return workers.stop().await;
         }
-        #[cfg(feature = "redis")]
         Opened::Redis(inbox, workers) => {
             serve(verifier, inbox).await?;
             return workers.stop().await;

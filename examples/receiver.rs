@@ -88,7 +88,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             serve(verifier, inbox.clone(), timeout, operations(Some(inbox), &metrics)).await?;
             return workers.stop().await;
         }
-        #[cfg(feature = "redis")]
         Opened::Redis(inbox, workers) => {
             serve(verifier, inbox.clone(), timeout, operations(Some(inbox), &metrics)).await?;
             return workers.stop().await;

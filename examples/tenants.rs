@@ -64,7 +64,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             serve(resolver, inbox).await?;
             workers.stop().await
         }
-        #[cfg(feature = "redis")]
         Opened::Redis(inbox, workers) => {
             serve(resolver, inbox).await?;
             workers.stop().await

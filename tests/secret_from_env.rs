@@ -15,6 +15,7 @@ fn a_secret_from_the_environment_is_trimmed_and_says_so() {
         .env(CHILD, "1")
         .env("FOXREACH_TEST_SECRET_NEWLINE", "the-webhook-secret\n")
         .env("FOXREACH_TEST_SECRET_EXACT", "the-webhook-secret")
+        .env("FOXREACH_TEST_SECRET_PADDED", "  the-webhook-secret\r\n")
         .env("FOXREACH_TEST_SECRET_BLANK", " \r\n")
         .env("FOXREACH_TEST_SECRET_NOT_UTF8", not_utf8())
         .env_remove("FOXREACH_TEST_SECRET_UNSET")
@@ -46,6 +47,10 @@ fn in_a_child_process() {
     assert!(warning.starts_with("FOXREACH_TEST_SECRET_NEWLINE had 1 byte(s) of whitespace"), "{warning}");
     assert!(!warning.contains("the-webhook-secret"), "never the secret: {warning}");
     assert!(built.verifier.verify(body, sign("the-webhook-secret", body)).is_ok(), "verifies without the newline");
+
+    let padded = Verifier::from_env("FOXREACH_TEST_SECRET_PADDED").expect("a secret");
+    assert_eq!(padded.trimmed.map(|trimmed| trimmed.removed()), Some(4), "both ends, counted in bytes");
+    assert!(padded.verifier.verify(body, sign("the-webhook-secret", body)).is_ok());
 
     let exact = Verifier::from_env("FOXREACH_TEST_SECRET_EXACT").expect("a secret");
     assert!(exact.trimmed.is_none());

@@ -34,7 +34,6 @@ pub(crate) enum Opened {
     /// The SQLite file `FOXREACH_INBOX` names, with its workers.
     Sqlite(SqliteInbox, Running),
     /// The Redis at `REDIS_URL`, with this process's workers.
-    #[cfg(feature = "redis")]
     Redis(foxreach_inbox::RedisInbox, Running),
 }
 
@@ -51,7 +50,6 @@ pub(crate) async fn open() -> Result<Opened, Box<dyn std::error::Error>> {
         eprintln!("processing deliveries in the request, with no inbox (FOXREACH_INBOX=memory)");
         return Ok(Opened::Memory);
     }
-    #[cfg(feature = "redis")]
     if let Ok(url) = std::env::var("REDIS_URL") {
         use foxreach_inbox::{Durability, RedisInbox};
         let mut inbox = RedisInbox::connect(&url).await?;

@@ -19,6 +19,7 @@ use crate::observe::{self, HandlerResult};
 /// How one run of a handler ended.
 #[derive(Debug)]
 #[non_exhaustive]
+#[must_use = "a handler's failure is in it: settle or answer the delivery accordingly"]
 pub enum Executed {
     /// The handler returned `Ok`: the event is processed.
     Succeeded,
@@ -41,9 +42,10 @@ pub enum Executed {
 ///
 /// - A panic is caught and becomes [`Executed::Panicked`], not an unwound
 ///   worker or a dropped connection.
-/// - With a `limit`, a handler still running after it is dropped:
-///   [`Executed::TimedOut`]. Without one it runs to its end (the dispatcher
-///   answers after its budget and lets it go on).
+/// - With a `limit`, a handler still running `limit` after the returned
+///   future is first polled is dropped: [`Executed::TimedOut`]. Without
+///   one it runs to its end (the dispatcher answers after its budget and
+///   lets it go on). The recorded duration also counts from the first poll.
 /// - Its duration and result are recorded (feature `metrics`:
 ///   `foxreach_webhooks_handler_duration_seconds` and
 ///   `foxreach_webhooks_handler_failures_total`, see [`crate::observe`]).

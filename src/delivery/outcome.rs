@@ -47,7 +47,7 @@ pub enum Outcome {
     /// process: FoxReach need not send it again.
     Kept,
     /// The inbox could not keep the delivery (logged), so FoxReach retries.
-    /// The error is the inbox's own (`foxreach_inbox::InboxError`).
+    /// The error is the inbox's own: `error.downcast_ref::<foxreach_inbox::InboxError>()`.
     InboxUnavailable(BoxError),
     /// The inbox is at its bound on open entries: the delivery is refused
     /// so that FoxReach keeps it and retries while the workers catch up.

@@ -1,5 +1,6 @@
-//! The one way this crate connects to Redis, for the duplicate store and
-//! the inbox alike.
+//! How the duplicate store connects to Redis. `foxreach-inbox` connects its
+//! Redis inbox with the same settings (`redis/connect.rs` there): change
+//! both together.
 
 use std::time::Duration;
 

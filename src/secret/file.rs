@@ -7,7 +7,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroize as _;
+use zeroize::Zeroizing;
 
 use super::env::write_trimmed;
 use crate::Verifier;
@@ -155,7 +155,8 @@ impl From<SecretFileError> for io::Error {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SecretText {
-    bytes: Vec<u8>,
+    /// Wiped on drop, whatever `read` returns.
+    bytes: Zeroizing<Vec<u8>>,
 }
 
 impl SecretText {
@@ -174,7 +175,7 @@ impl SecretText {
             _ => SecretFileError::Unreadable { path: path.to_path_buf(), source },
         })?;
         // Held here first, so that the bytes are wiped whatever is returned.
-        let text = Self { bytes };
+        let text = Self { bytes: Zeroizing::new(bytes) };
         match std::str::from_utf8(&text.bytes).map(str::trim) {
             Err(_) => Err(SecretFileError::NotUnicode { path: path.to_path_buf() }),
             Ok("") => Err(SecretFileError::Empty { path: path.to_path_buf() }),
@@ -198,12 +199,6 @@ impl SecretText {
 impl fmt::Debug for SecretText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretText([redacted])")
-    }
-}
-
-impl Drop for SecretText {
-    fn drop(&mut self) {
-        self.bytes.as_mut_slice().zeroize();
     }
 }
 
@@ -286,7 +281,7 @@ mod tests {
     fn reads_each_file_in_order_and_reports_the_whitespace_removed() {
         let folder = Folder::new("secret-files-order");
         let (old, new) = (folder.file("old.secret"), folder.file("new.secret"));
-        std::fs::write(&old, format!("{OLD}\n")).expect("written");
+        std::fs::write(&old, format!("{OLD}\r\n")).expect("written");
         std::fs::write(&new, NEW).expect("written");
         let built = Verifier::from_secret_files([&old, &new]).expect("two secrets");
         let body = br#"{"event":"email.sent"}"#;
@@ -295,9 +290,10 @@ mod tests {
         }
         assert!(built.verifier.verify(body, sign("another", body)).is_err());
         assert_eq!(built.verifier.sign(body), sign(OLD, body), "the first file's secret comes first");
-        assert_eq!(built.trimmed, [TrimmedFile { path: old.clone().into(), removed: 1 }]);
+        assert_eq!(built.trimmed, [TrimmedFile { path: old.clone().into(), removed: 2 }]);
+        assert_eq!((built.trimmed[0].path(), built.trimmed[0].removed()), (Path::new(&old), 2));
         let warning = built.trimmed[0].to_string();
-        assert!(warning.starts_with(&format!("the secret file {old} had 1 byte(s) of whitespace")), "{warning}");
+        assert!(warning.starts_with(&format!("the secret file {old} had 2 byte(s) of whitespace")), "{warning}");
         assert!(!warning.contains(OLD), "never the secret: {warning}");
         assert_eq!(format!("{:?}", built.verifier), "Verifier { secrets: [redacted; 2] }");
     }
@@ -326,11 +322,20 @@ mod tests {
             assert!(message.starts_with(&starts.replace("{}", path)), "{message}");
             assert!(!message.contains(OLD) && !format!("{error:?}").contains(OLD), "{error:?}");
             assert_eq!(error.path(), Some(Path::new(path)));
+            // Only a failed read has an I/O error beneath it, for `?` chains to show.
+            let source = std::error::Error::source(&error);
+            assert_eq!(source.is_some(), path == &a_folder, "{error:?}");
         }
         assert!(matches!(refused(&missing), SecretFileError::Missing { .. }));
         assert!(matches!(refused(&blank), SecretFileError::Empty { .. }));
         assert_eq!(io::Error::from(refused(&binary)).kind(), io::ErrorKind::InvalidData);
         assert_eq!(io::Error::from(refused(&missing)).kind(), io::ErrorKind::NotFound);
+
+        let text = SecretText::read(&good).expect("a secret");
+        assert_eq!((text.secret(), format!("{text:?}")), (OLD, "SecretText([redacted])".to_owned()));
+        // A compile-time check: the text's bytes are of a type that wipes itself on drop.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        wiped_on_drop(&text.bytes);
 
         let none = Verifier::from_secret_files(Vec::<PathBuf>::new()).expect_err("no files");
         assert!(matches!(none, SecretFileError::NoFiles) && none.path().is_none());

@@ -200,6 +200,19 @@ mod tests {
     }
 
     #[test]
+    fn the_edges_of_each_shape() {
+        let hex = "3092136086231f1a605e3dc6a07e21ceba78141f487068a3ed0bae77d1d678e6";
+        // A prefix needs a name before its `=`, and hex after it.
+        assert_eq!(SignatureShape::of(format!("={hex}").as_bytes()), SignatureShape::WrongLength);
+        assert_eq!(SignatureShape::of(b"sha256="), SignatureShape::WrongLength);
+        // Base64 is 44 characters of its alphabet, not all of them hex.
+        let base64 = "MJITYIYjHxpgXj3GoH4hzrp4FB9IcGij7Quud9HWeOY=";
+        assert_eq!(SignatureShape::of(&hex.as_bytes()[..44]), SignatureShape::WrongLength);
+        assert_eq!(SignatureShape::of(&base64.as_bytes()[..43]), SignatureShape::WrongLength);
+        assert_eq!(SignatureShape::of(format!("{}!", &base64[..43]).as_bytes()), SignatureShape::WrongLength);
+    }
+
+    #[test]
     fn messages_never_contain_the_value() {
         let value = "sha256=3092136086231f1a605e3dc6a07e21ceba78141f487068a3ed0bae77d1d678e6";
         let err = VerifyError::Malformed { length: value.len(), shape: SignatureShape::of(value.as_bytes()) };

@@ -112,6 +112,23 @@ mod tests {
         }
     }
 
+    /// The check folds each 8-byte word's bad lanes into what the words
+    /// before it found: a second stray in the same lane must not undo the
+    /// first, whatever the stray (a byte with the high bit set whose low
+    /// seven bits are a digit, a letter past `f`).
+    #[test]
+    fn two_strays_in_the_same_lane_of_two_words_are_both_seen() {
+        let header = encode(&[0x5a; 32]);
+        for stray in [0xb0_u8, 0xc1, b'g', 0xff] {
+            for position in 0..8 {
+                let mut changed = header;
+                changed[position] = stray;
+                changed[position + 8] = stray;
+                assert!(!is_hex(&changed), "{stray:#04x} at {position} and {}", position + 8);
+            }
+        }
+    }
+
     #[test]
     fn every_byte_value_in_every_position() {
         let mac: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(0x4f) ^ 0xa5);

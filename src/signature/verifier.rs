@@ -188,6 +188,19 @@ pub(super) fn encode(key: &Key, body: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// The tenant path refuses these before it looks a secret up.
+    #[test]
+    #[cfg(all(feature = "delivery", feature = "tower"))]
+    fn the_shape_is_checked_without_a_secret() {
+        let hex = "3092136086231f1a605e3dc6a07e21ceba78141f487068a3ed0bae77d1d678e6";
+        assert_eq!(check_shape(hex.as_bytes()), Ok(()));
+        assert_eq!(check_shape(hex.to_uppercase().as_bytes()), Ok(()));
+        assert_eq!(check_shape(b""), Err(VerifyError::Missing));
+        for bad in [&hex[..63], "z".repeat(64).as_str(), &format!("sha256={hex}")] {
+            assert!(matches!(check_shape(bad.as_bytes()), Err(VerifyError::Malformed { .. })), "{bad}");
+        }
+    }
+
     #[test]
     fn is_send_sync_and_cheap_to_share() {
         fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}

@@ -77,8 +77,8 @@ impl RedisInbox {
 
 /// A connection to `url` with a one-second connection timeout and
 /// `response_timeout`, re-established after a failure (twice per command),
-/// as `foxreach_webhooks::delivery::RedisStore` connects. The error never
-/// holds the URL (it may hold a password).
+/// as `foxreach_webhooks::delivery::RedisStore` connects (change both
+/// together). The error never holds the URL (it may hold a password).
 async fn manager(url: &str, response_timeout: Duration) -> Result<ConnectionManager, InboxError> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(1)))
