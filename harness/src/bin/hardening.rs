@@ -69,12 +69,16 @@ async fn serving(
         format!("{status} in {took:?}"),
     );
     let mut last = started;
-    let mut closed = 0;
+    let (mut closed, mut unconnected) = (0, 0);
     let wait = tokio::time::timeout(header_timeout + Duration::from_secs(5), async {
         while let Some(ended) = clients.join_next().await {
-            if let Ok(Some(at)) = ended {
-                closed += 1;
-                last = last.max(at);
+            match ended {
+                Ok(Some(at)) => {
+                    closed += 1;
+                    last = last.max(at);
+                }
+                Ok(None) => unconnected += 1,
+                Err(_) => {}
             }
         }
     });
@@ -85,7 +89,8 @@ async fn serving(
         "250 silent and 250 slow-header connections closed by the header timeout",
         all && closed == 500,
         format!(
-            "{closed} of 500 closed, the last {:?} after opening; receiver descriptors {before} -> {held} -> {after}",
+            "{closed} of 500 closed ({unconnected} could not connect), the last {:?} after opening; \
+             receiver descriptors {before} -> {held} -> {after}",
             last - started
         ),
     );
