@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use foxreach_webhooks::http::server::{Server, Stopped};
 use foxreach_webhooks::{Event, EventData, SecretError, Verifier};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 /// The example secret from FoxReach's documentation: never use it in production.
 pub(crate) const DEMO_SECRET: &str = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6a7b8c9d0e1f2";
@@ -123,9 +123,20 @@ pub(crate) async fn serve_at(app: axum::Router, route: &str) -> Result<(), Box<d
     Ok(())
 }
 
+/// How many connections the kernel completes before the server accepts
+/// them. `TcpListener::bind` asks for 128, which a burst of a few hundred
+/// connections overflows (FoxReach's retries after an outage, or
+/// `.ci/hardening`'s 500 idle clients): a handshake dropped there waits for
+/// the kernel to try again, seconds later. Linux caps it at
+/// `net.core.somaxconn`.
+const BACKLOG: u32 = 1024;
+
 /// A listener on `127.0.0.1:$PORT`, announced on stderr with `route`.
 pub(crate) async fn listen(route: &str) -> Result<TcpListener, Box<dyn std::error::Error>> {
-    let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(([127, 0, 0, 1], port()?).into())?;
+    let listener = socket.listen(BACKLOG)?;
     eprintln!("listening on http://{}{route}", listener.local_addr()?);
     Ok(listener)
 }

@@ -61,7 +61,11 @@
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let app: Router = Router::new().route("/livez", get(|| async { "ok" })); // and your receiver's routes
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! // A backlog above `TcpListener::bind`'s 128, so that a burst of connections
+//! // is not dropped before it is accepted (Linux caps it at net.core.somaxconn).
+//! let socket = tokio::net::TcpSocket::new_v4()?;
+//! socket.bind("127.0.0.1:3000".parse().expect("an address"))?;
+//! let listener = socket.listen(1024)?;
 //! let stopped = Server::new()
 //!     .header_read_timeout(Duration::from_secs(5))
 //!     .serve(listener, app, async { tokio::signal::ctrl_c().await.unwrap_or(()) })
