@@ -1,6 +1,8 @@
 //! The lenient parse: a verified JSON object whose `event` is a string always
 //! reaches the application, its fields degraded rather than refused.
 
+use std::hash::{Hash, Hasher};
+
 use foxreach_webhooks::event::{EmailSent, ParseErrorKind, ReplyReceived, Timestamp, UntypedEvent};
 use foxreach_webhooks::{Event, EventData, EventType};
 use proptest::prelude::*;
@@ -124,6 +126,41 @@ fn a_required_id_missing_null_or_not_an_id_makes_the_event_untyped() {
 }
 
 #[test]
+fn the_reason_names_the_first_id_at_fault_after_valid_ids_of_every_form() {
+    // A string, an integer, one only u64 holds, one only i64 holds beyond
+    // 2^53, an integral float: each is an id, so the reason is the next one.
+    for first in [r#""cel_1""#, "7", "18446744073709551615", "-9007199254740993", "12.0"] {
+        let body = format!(
+            r#"{{"event":"email.sent","timestamp":"t","data":{{"emailLogId":{first},"campaignId":true,"leadId":"cld_1"}}}}"#
+        );
+        let event = untyped(body.as_bytes());
+        assert_eq!(event.reason.path(), "data.campaignId", "{first}");
+    }
+}
+
+#[test]
+fn timestamps_compare_by_what_was_sent() {
+    assert!(Timestamp::new("2025-01-15T10:00:00Z").is_string());
+    assert_eq!(Timestamp::new("2025-01-15T10:00:00Z").to_string(), "2025-01-15T10:00:00Z");
+    assert_eq!(Timestamp::from_value(json!(1_736_935_200)).to_string(), "1736935200");
+    assert!(!Timestamp::from_value(json!(1_736_935_200)).is_string());
+    assert_eq!(Timestamp::new("t"), Timestamp::from_value(json!("t")));
+    assert_ne!(
+        Timestamp::new("2025-01-15T10:00:00Z"),
+        Timestamp::new("2025-01-15T11:00:00+01:00"),
+        "one instant, two texts"
+    );
+    assert_ne!(Timestamp::new("1"), Timestamp::from_value(json!(1)), "a string is not a number");
+    let hash = |timestamp: &Timestamp| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        timestamp.hash(&mut hasher);
+        hasher.finish()
+    };
+    assert_eq!(hash(&Timestamp::new("t")), hash(&Timestamp::from_value(json!("t"))));
+    assert_ne!(hash(&Timestamp::new("2025-01-15T10:00:00Z")), hash(&Timestamp::new("2025-01-15T10:00:01Z")));
+}
+
+#[test]
 fn a_lone_surrogate_escape_is_read_as_the_replacement_character() {
     let body = br#"{"event":"reply.received","timestamp":"t","data":{"replyId":"crp_1","campaignId":"cmp_1","leadId":"cld_1","bodyPreview":"Thanks \ud83d"}}"#;
     assert_eq!(Event::from_slice(body).unwrap_err().kind(), ParseErrorKind::Syntax);
@@ -145,6 +182,11 @@ fn a_lone_surrogate_escape_is_read_as_the_replacement_character() {
     assert_eq!(preview(r"\\\ud83d"), "\\\u{FFFD}", "an escaped backslash, then a lone escape");
     assert_eq!(preview(r"\ude80 and \ud83d\u0041"), "\u{FFFD} and \u{FFFD}A");
     assert_eq!(preview(r#"a \" \ud83d"#), "a \" \u{FFFD}", "an escaped quote keeps the string open");
+    assert_eq!(preview(r"\ud83d\ude80 \ud83d"), "🚀 \u{FFFD}", "a pair kept beside a lone one");
+    assert_eq!(preview(r"\nD83D \ud83d"), "\nD83D \u{FFFD}", "hex digits after another escape are text");
+    // An escape that is not one, after a lone surrogate: the scan ends, and the body is still no JSON.
+    let invalid = br#"{"event":"reply.received","timestamp":"t","data":{"bodyPreview":"\ud83d \uZZ"}}"#;
+    assert_eq!(Event::from_slice_lenient(invalid).unwrap_err().kind(), ParseErrorKind::Syntax);
 }
 
 #[test]
@@ -240,6 +282,13 @@ fn every_timestamp_form_names_the_same_instant() {
     for unreadable in [json!("15/01/2025 10:00"), json!(true), json!(null), json!(1e300)] {
         let err = Timestamp::from_value(unreadable.clone()).instant().unwrap_err();
         assert!(!err.to_string().contains("15/01"), "no value quoted: {err}");
+        // Only a text has an error beneath: the `time` crate's, of reading it as RFC 3339.
+        let source = std::error::Error::source(&err);
+        assert_eq!(
+            source.is_some_and(|source| source.is::<time::error::Parse>()),
+            unreadable.is_string(),
+            "{unreadable}"
+        );
     }
 }
 

@@ -6,6 +6,7 @@ use foxreach_webhooks::event::{
 };
 use foxreach_webhooks::{Event, EventData, EventType};
 use serde_json::{Value, json};
+use serde_test::Token;
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -251,6 +252,7 @@ fn errors_say_what_and_where() {
     assert_eq!(err.path(), "data.leadId");
     assert_eq!(err.line(), 4);
     assert!(err.to_string().starts_with("body is not a FoxReach event: wrong shape at `data.leadId` (line 4,"));
+    assert!(err.to_string().ends_with("invalid type: boolean, expected an id (a string or an integer)"), "{err}");
 
     let missing = Event::from_slice(br#"{"timestamp":"t","data":{"leadId":"cld_1"}}"#).unwrap_err();
     assert_eq!(missing.kind(), ParseErrorKind::Data);
@@ -259,6 +261,64 @@ fn errors_say_what_and_where() {
     let trailing = Event::from_slice(br#"{"event":"x","timestamp":"t","data":{}} {}"#).unwrap_err();
     assert_eq!(trailing.kind(), ParseErrorKind::Syntax);
 
+    let not_a_name = Event::from_slice(br#"{"event":5,"timestamp":"t","data":{}}"#).unwrap_err();
+    assert!(not_a_name.to_string().ends_with("invalid type: integer, expected a string"), "{not_a_name}");
+
     let not_an_object = Event::from_slice(b"[1, 2]").unwrap_err();
     assert_eq!(not_an_object.kind(), ParseErrorKind::Data);
+}
+
+#[test]
+fn a_parse_error_keeps_serde_json_s_error_beneath_and_debugs_without_values() {
+    let body = br#"{"event":"email.sent","timestamp":"t","data":{"emailLogId":"cel_1","campaignId":"cmp_1","leadId":"cld_1","sequenceStep":"x","toEmail":"lead@private.example","subject":7,"leadId":false}}"#;
+    let err = Event::from_slice(body).unwrap_err();
+    let source = std::error::Error::source(&err).expect("the error beneath");
+    assert!(source.downcast_ref::<serde_json::Error>().is_some(), "{source:?}");
+    let debug = format!("{err:?}");
+    for part in ["ParseError", "kind: Data", r#"path: "data.leadId""#, "line: 1", "column: ", "message: \"body is not"]
+    {
+        assert!(debug.contains(part), "{part} in {debug}");
+    }
+    assert!(!debug.contains("private.example"), "{debug}");
+}
+
+#[test]
+fn an_unknown_event_type_keeps_its_name_and_lists_the_documented_ones() {
+    let err = "lead.deleted".parse::<EventType>().unwrap_err();
+    assert_eq!(err.name(), "lead.deleted");
+    let documented: Vec<&str> = EventType::ALL.iter().map(|event_type| event_type.as_str()).collect();
+    assert_eq!(
+        err.to_string(),
+        format!("`lead.deleted` is not a FoxReach event type; the documented ones are {}", documented.join(", "))
+    );
+}
+
+#[test]
+fn a_serialized_event_announces_how_many_entries_it_writes() {
+    // serde_json ignores the length a map announces; formats that write it
+    // before the entries (MessagePack, CBOR) do not.
+    let body = br#"{"event":"lead.deleted","timestamp":"t","data":{},"a":1,"b":2,"c":3,"d":4}"#;
+    let event = Event::from_slice(body).expect("an event");
+    serde_test::assert_ser_tokens(
+        &event,
+        &[
+            Token::Map { len: Some(7) },
+            Token::Str("event"),
+            Token::Str("lead.deleted"),
+            Token::Str("timestamp"),
+            Token::Str("t"),
+            Token::Str("data"),
+            Token::Map { len: Some(0) },
+            Token::MapEnd,
+            Token::Str("a"),
+            Token::U64(1),
+            Token::Str("b"),
+            Token::U64(2),
+            Token::Str("c"),
+            Token::U64(3),
+            Token::Str("d"),
+            Token::U64(4),
+            Token::MapEnd,
+        ],
+    );
 }

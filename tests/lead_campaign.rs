@@ -125,3 +125,17 @@ fn wrong_typed_campaign_fields_degrade() {
     let event = event("campaign.paused", &data);
     assert_eq!(event.degraded_fields(), ["status", "timezone", "totalSent", "totalOpened"]);
 }
+
+#[test]
+fn a_date_time_field_may_be_a_number_of_seconds() {
+    // Negative (before 1970), positive and fractional: each a timestamp as sent, none degraded.
+    for seconds in [json!(-5), json!(1_736_935_200), json!(1_736_935_200.5)] {
+        let EventData::LeadCreated(created) =
+            event("lead.created", &json!({"leadId": "cld_1", "createdAt": seconds})).data
+        else {
+            panic!("not typed: {seconds}")
+        };
+        assert_eq!(created.created_at, Some(Timestamp::from_value(seconds.clone())), "{seconds}");
+        assert!(created.degraded_fields().is_empty(), "{seconds}");
+    }
+}
